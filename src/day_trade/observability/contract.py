@@ -1,0 +1,69 @@
+"""The naming contract between the library and the generator.
+
+`record_sli(...)` in the trading app writes these series; the SLO rules that `dtobs render`
+generates read them. Both sides import the names from here, never as repeated strings, so a
+rename breaks the build instead of silently breaking the SLOs. Stdlib only: this module is
+imported on the trading app's side.
+
+Series written by `record_sli(slo, value, success=...)`:
+
+    dtobs_sli_events_total{slo="<slo>"}              every call
+    dtobs_sli_errors_total{slo="<slo>"}              calls with success=False
+    dtobs_sli_value_bucket{slo="<slo>", le="<b>"}    histogram of `value`, in the SLO's own
+    dtobs_sli_value_count / _sum {slo="<slo>"}       unit (µs for trade latency, ms for API)
+
+Trade series written by `log_trade_execution(...)` / the metrics module:
+
+    dtobs_trade_latency_seconds_bucket{symbol, side, le}   µs buckets, expressed in seconds
+    dtobs_trades_total{symbol, side, result="success"|"failure"}
+"""
+
+from __future__ import annotations
+
+METRIC_PREFIX = "dtobs"
+
+SLI_EVENTS_TOTAL = "dtobs_sli_events_total"
+SLI_ERRORS_TOTAL = "dtobs_sli_errors_total"
+SLI_VALUE = "dtobs_sli_value"  # histogram base name: _bucket, _count, _sum
+SLO_LABEL = "slo"
+
+TRADE_LATENCY_SECONDS = "dtobs_trade_latency_seconds"  # histogram base name
+TRADES_TOTAL = "dtobs_trades_total"
+
+# Bucket upper bounds for `dtobs_sli_value`, in the unit the caller records in. A latency SLO's
+# threshold must be one of these (the generator refuses any other value): a threshold between
+# two buckets would make the SLI an interpolation, not a count.
+SLI_VALUE_BUCKETS: tuple[float, ...] = (
+    1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500,
+    1_000, 2_000, 2_500, 5_000, 10_000, 20_000, 25_000, 50_000,
+    100_000, 250_000, 500_000, 1_000_000,
+)
+
+# Trade latency buckets in seconds (µs resolution): they include every trade SLO threshold.
+TRADE_LATENCY_BUCKETS_SECONDS: tuple[float, ...] = tuple(
+    us / 1e6 for us in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1_000, 5_000, 10_000, 50_000)
+)
+
+# Metric names the library exports about itself (drops, queue depth): read by the platform
+# dashboard and the fault tests.
+SELF_SPANS_DROPPED_TOTAL = "dtobs_spans_dropped_total"
+SELF_SPANS_EXPORTED_TOTAL = "dtobs_spans_exported_total"
+SELF_LOGS_DROPPED_TOTAL = "dtobs_logs_dropped_total"
+SELF_SECRETS_MASKED_TOTAL = "dtobs_secrets_masked_total"
+SELF_EXPORT_ERRORS_TOTAL = "dtobs_export_errors_total"
+
+# Grafana datasource uids: provisioned by the generator, referenced by every dashboard.
+DATASOURCE_UID_PROMETHEUS = "prometheus"
+DATASOURCE_UID_JAEGER = "jaeger"
+DATASOURCE_UID_LOGS = "logs"
+DATASOURCE_UID_ALERTMANAGER = "alertmanager"
+
+# Recording-rule and alert names the generator writes and the deploy gate / dashboards read.
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
+SLO_BURN_RATE_1H = "slo:burn_rate:ratio_rate1h"
+SLO_TIME_TO_EXHAUSTION = "slo:error_budget_time_to_exhaustion:seconds"
+ALERT_LABEL_SLO = "slo"
+ALERT_LABEL_SEVERITY = "severity"
+SEVERITY_PAGE = "page"
+SEVERITY_TICKET = "ticket"

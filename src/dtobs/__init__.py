@@ -1,0 +1,1 @@
+"""dtobs: observability as code. load spec → validate → build model → render → check → write."""

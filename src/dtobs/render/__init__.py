@@ -1,0 +1,31 @@
+"""Render the model into files: each renderer returns {relative path: text}; presentation only.
+
+Renderers are listed in RENDERERS in the order they run. A renderer that needs the stack returns
+nothing for imported Sloth/OpenSLO specs (model.stack is None).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from dtobs.errors import Problem, SpecError
+
+RenderedFiles = dict[str, str]
+Renderer = Callable[["Model"], RenderedFiles]  # noqa: F821
+
+
+def _renderers() -> list[Renderer]:
+    # Imported here so each output's module stays independent and importable on its own.
+    from dtobs.render import slo_rules
+
+    return [slo_rules.render]
+
+
+def render_all(model) -> RenderedFiles:
+    files: RenderedFiles = {}
+    for renderer in _renderers():
+        for path, text in renderer(model).items():
+            if path in files:
+                raise SpecError([Problem(model.source, None, "", f"two renderers produce {path}")])
+            files[path] = text
+    return files
