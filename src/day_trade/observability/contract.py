@@ -67,3 +67,53 @@ ALERT_LABEL_SLO = "slo"
 ALERT_LABEL_SEVERITY = "severity"
 SEVERITY_PAGE = "page"
 SEVERITY_TICKET = "ticket"
+
+# --- Added by the runtime-library owner (issue 4) -------------------------------------------
+# More self-metrics of the library (same /metrics endpoint as the series above).
+SELF_SPAN_BUFFER_DEPTH = "dtobs_span_buffer_depth"  # gauge: HFT spans waiting for export
+SELF_LOG_BUFFER_DEPTH = "dtobs_log_buffer_depth"  # gauge: log records waiting for OTLP export
+SELF_LOGS_EXPORTED_TOTAL = "dtobs_logs_exported_total"
+SELF_API_ERRORS_TOTAL = "dtobs_api_errors_total"  # bad arguments handed to the library
+SELF_LABEL_REASON = "reason"  # dtobs_logs_dropped_total{reason=sampled|rate_limited|queue_full}
+SELF_LABEL_SIGNAL = "signal"  # dtobs_export_errors_total{signal=traces|logs}
+SELF_LABEL_KIND = "kind"  # dtobs_secrets_masked_total{kind=card|jwt|password|token|api_key}
+
+# Trade series labels (dtobs_trade_latency_seconds, dtobs_trades_total).
+TRADE_LABEL_SYMBOL = "symbol"
+TRADE_LABEL_SIDE = "side"
+TRADE_LABEL_RESULT = "result"
+
+# Recording rules the SLO engine generates and the quality gate (`check_quality_gate`,
+# `dtobs gate`) queries. Every series carries the label SLO_LABEL ("slo").
+SLO_BUDGET_REMAINING = "slo:error_budget_remaining:ratio"  # 1.0 = untouched, <= 0 = exhausted
+SLO_BURN_RATE_1H = "slo:burn_rate:ratio_rate1h"  # 1.0 = burning exactly the budget over the window
+SLO_OBJECTIVE = "slo:objective:ratio"  # e.g. 0.999
+SLO_TIME_TO_EXHAUSTION = "slo:error_budget_time_to_exhaustion:seconds"
+
+# Alert label contract: every generated SLO alert carries these labels.
+ALERT_LABEL_SLO = "slo"
+ALERT_LABEL_SEVERITY = "severity"
+SEVERITY_PAGE = "page"
+SEVERITY_TICKET = "ticket"
+
+
+def format_le(bound: float) -> str:
+    """The exact text of a histogram `le` label value as the library exposes it.
+
+    Same rule as the Prometheus Go/Python clients (and Prometheus 3's normalisation):
+    25 -> "25.0", 1e-06 -> "1e-06", 1_000_000 -> "1e+06", inf -> "+Inf". Rules that select
+    one bucket (`..._bucket{le="25.0"}`) must build the value with this function.
+    """
+    d = float(bound)
+    if d == float("inf"):
+        return "+Inf"
+    if d == float("-inf"):
+        return "-Inf"
+    if d != d:
+        return "NaN"
+    s = repr(d)
+    dot = s.find(".")
+    if d > 0 and dot > 6:
+        mantissa = f"{s[0]}.{s[1:dot]}{s[dot + 1:]}".rstrip("0.")
+        return f"{mantissa}e+0{dot - 1}"
+    return s
