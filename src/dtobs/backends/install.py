@@ -78,7 +78,7 @@ def _privileged(argv: list[str]) -> list[str]:
 def ensure_prometheus(versions: Versions, echo: Echo = default_echo) -> Installed:
     stages = Stages("prometheus", echo)
     missing = _missing_prometheus_tools()
-    wanted = f"prometheus={versions.native['prometheus_deb']} alertmanager={versions.native['alertmanager_deb']}"
+    wanted = f"{versions.native['prometheus_deb']} / {versions.native['alertmanager_deb']}"
     if not missing:
         stages.stage(f"already installed: {shutil.which('prometheus')}, {alertmanager_binary()}")
         return Installed("prometheus", wanted, shutil.which("prometheus") or "", False, None)
