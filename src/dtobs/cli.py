@@ -72,5 +72,8 @@ def check(root: str) -> None:
     click.echo(f"{len(results) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped")
 
 
+__import__("dtobs.cli_backends").cli_backends.register(main)  # backends install, up, down, status
+
+
 if __name__ == "__main__":
     main()
