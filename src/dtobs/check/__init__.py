@@ -26,7 +26,9 @@ class CheckResult:
 
 
 def _checkers() -> list[Checker]:
-    return []
+    from dtobs.check import dashboards
+
+    return [dashboards.check]
 
 
 def run_checks(root: str | Path) -> list[CheckResult]:

@@ -16,9 +16,9 @@ Renderer = Callable[["Model"], RenderedFiles]  # noqa: F821
 
 def _renderers() -> list[Renderer]:
     # Imported here so each output's module stays independent and importable on its own.
-    from dtobs.render import slo_rules
+    from dtobs.render import dashboards, slo_rules
 
-    return [slo_rules.render]
+    return [slo_rules.render, dashboards.render]
 
 
 def render_all(model) -> RenderedFiles:
