@@ -217,6 +217,7 @@ def _prepare_opensearch(config_dir: Path, state_dir: Path, user: str | None) -> 
     rendered = config_dir / CONFIG_FILES["opensearch"]
     if rendered.is_file():
         shutil.copy2(rendered, config / "opensearch.yml")
+    _point_jvm_files_at(config / "jvm.options", base)
     for sub in ("data", "logs"):
         (base / sub).mkdir(exist_ok=True)
     if user:
@@ -225,6 +226,15 @@ def _prepare_opensearch(config_dir: Path, state_dir: Path, user: str | None) -> 
         for path in (config, base / "data", base / "logs"):
             _chown_tree(path, entry.pw_uid, entry.pw_gid)
         _check_reachable(home, user)
+
+
+def _point_jvm_files_at(jvm_options: Path, base: Path) -> None:
+    """jvm.options writes gc.log, crash and heap dumps relative to the cwd, which bin/opensearch
+    sets to the (read-only, root-owned) home: send them to the user's logs/ and data/ instead."""
+    text = jvm_options.read_text()
+    text = text.replace("HeapDumpPath=data", f"HeapDumpPath={base / 'data'}")
+    text = text.replace("=logs/", f"={base / 'logs'}/").replace(":logs/", f":{base / 'logs'}/")
+    jvm_options.write_text(text)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
