@@ -164,7 +164,8 @@ def ensure_otelcol(repo_root: Path, versions: Versions, echo: Echo = default_ech
         stages.stage(f"building with go.opentelemetry.io/collector/cmd/builder@{builder} "
                      "(cold: ~10 min on 2 cores; later builds reuse the Go build cache)")
         run_logged(nice([go, "run", f"go.opentelemetry.io/collector/cmd/builder@{builder}", "--config", str(manifest)]),
-                   tmp / "build.log", stages, "ocb: generate, fetch modules, compile", cwd=tmp, env=go_env(go))
+                   _build_log("otelcol", version), stages, "ocb: generate, fetch modules, compile",
+                   cwd=tmp, env=go_env(go))
         (tmp / "bin").mkdir()
         (tmp / "src" / "otelcol-dtobs").rename(tmp / "bin" / "otelcol-dtobs")
         shutil.rmtree(tmp / "src")  # generated sources: rebuilt from the manifest when needed
@@ -202,7 +203,7 @@ def ensure_jaeger(repo_root: Path, versions: Versions, echo: Echo = default_echo
         (tmp / "bin").mkdir()
         run_logged(nice([go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(tmp / "bin" / "jaeger"),
                          "github.com/jaegertracing/jaeger/cmd/jaeger"]),
-                   tmp / "build.log", stages, "go build cmd/jaeger", cwd=src, env=go_env(go))
+                   _build_log("jaeger", version), stages, "go build cmd/jaeger", cwd=src, env=go_env(go))
         shutil.rmtree(src)
         _check_runs([str(tmp / "bin" / "jaeger"), "version"], stages)
 
@@ -283,6 +284,14 @@ def _unzip_keeping_modes(archive: Path, dest: Path) -> None:
 
 
 # --- shared ----------------------------------------------------------------------------
+
+def _build_log(tool: str, version: str) -> Path:
+    """Outside the temp build folder, so the log of a failed build survives its cleanup."""
+    log = cache.cache_root() / "logs" / f"{tool}-{version}.build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")  # one build per log
+    return log
+
 
 def _check_runs(argv: list[str], stages: Stages) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)

@@ -39,6 +39,7 @@ class ProcessRecord:
 
     def is_running(self) -> bool:
         """True only if the pid is alive, not a zombie, and still the process we started."""
+        _reap(self.pid)  # if it is our exited child, collect it so no zombie is left behind
         stat = _proc_stat(self.pid)
         if stat is None or stat[0] == "Z" or stat[1] != self.starttime:
             return False

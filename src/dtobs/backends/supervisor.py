@@ -126,6 +126,8 @@ def _refuse_if_running_or_busy(plan: list[Service], state_dir: Path, ports: Port
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like the Go and Java servers themselves: a port in TIME_WAIT can be listened on again.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
