@@ -73,6 +73,7 @@ def check(root: str) -> None:
 
 
 __import__("dtobs.cli_backends").cli_backends.register(main)  # backends install, up, down, status
+__import__("dtobs.report").report.register(main)  # report: SLO report HTML + PNG
 
 
 if __name__ == "__main__":
