@@ -127,7 +127,7 @@ def build(model) -> dict:
         )
         .with_panel(
             timeseries.Panel().title("Alerts received").unit("cps").span(12).height(8)
-            .with_target(prom("sum by (status) (rate(alertmanager_alerts_received_total[$__rate_interval]))",
+            .with_target(prom(_or_zero("sum by (status) (rate(alertmanager_alerts_received_total[$__rate_interval]))"),
                               legend="{{status}}"))
         )
     )
