@@ -106,3 +106,17 @@ class TestStructure:
         d["refersh"] = "1s"
         problems = schema_problems(d)
         assert any("gridPosition" in p for p in problems) and any("refersh" in p for p in problems)
+
+
+class TestRecordedRules:
+    def test_unrecorded_rule_reported(self, tmp_path):
+        """A dashboard reading an slo:* series that no rules file records is reported."""
+        from dtobs.check.dashboards import unrecorded_rules
+
+        assert unrecorded_rules([("d/p", "slo:x:ratio")], tmp_path) is None  # no rules rendered here
+        rules = tmp_path / "config" / "rules"
+        rules.mkdir(parents=True)
+        (rules / "slo-a.yml").write_text("groups:\n- name: g\n  rules:\n  - record: slo:x:ratio\n    expr: vector(1)\n")
+        assert unrecorded_rules([("d/p", 'slo:x:ratio{slo="a"}')], tmp_path) == []
+        (problem,) = unrecorded_rules([("d/q", 'slo:burn_rate:ratio_rate7m{slo="a"}')], tmp_path)
+        assert "d/q" in problem and "slo:burn_rate:ratio_rate7m" in problem

@@ -7,12 +7,14 @@ Three checks per dashboard, each a CheckResult:
   - structure: unique panel ids, grid positions inside the 24 columns and not overlapping,
     unique refIds per panel, every datasource uid one the stack provisions (contract.py);
   - PromQL: every Prometheus expression, Grafana variables substituted, parses — written as
-    recording rules into a temporary rules file and run through `promtool check rules`.
+    recording rules into a temporary rules file and run through `promtool check rules`;
+  - and every `slo:*` recording rule a panel reads is recorded by the rendered config/rules.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,24 @@ def check_promql(exprs: list[tuple[str, str]], promtool: str | None = None) -> C
     return CheckResult(name, run.returncode == 0, detail)
 
 
+# --------------------------------------------------------------------------- recording rules
+
+_RULE_NAME = re.compile(r"\b(slo:[a-zA-Z0-9_:]+)")
+
+
+def unrecorded_rules(exprs: list[tuple[str, str]], root: Path) -> list[str] | None:
+    """`slo:*` series the dashboards read that no rendered rules file records (None: no rules here)."""
+    files = sorted((Path(root) / "config" / "rules").glob("*.yml"))
+    if not files:
+        return None
+    recorded = set()
+    for f in files:
+        for group in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("groups", []):
+            recorded.update(r["record"] for r in group.get("rules", []) if "record" in r)
+    return [f"{where}: reads {name}, which no config/rules/*.yml records"
+            for where, expr in exprs for name in _RULE_NAME.findall(expr) if name not in recorded]
+
+
 # --------------------------------------------------------------------------- entry point
 
 def load_dashboards(root: Path) -> dict[str, dict[str, Any]]:
@@ -186,4 +206,8 @@ def check(root: Path) -> list[CheckResult]:
     exprs = [(f"{q.dashboard}/{q.panel}", q.expr) for q in resolved_queries(dashboards)
              if q.datasource_uid == contract.DATASOURCE_UID_PROMETHEUS]
     results.append(check_promql(exprs))
+    unrecorded = unrecorded_rules(exprs, root)
+    if unrecorded is not None:
+        results.append(CheckResult("dashboard SLO series are recorded by config/rules", not unrecorded,
+                                   "\n".join(unrecorded)))
     return results
