@@ -57,6 +57,7 @@ DATASOURCE_UID_PROMETHEUS = "prometheus"
 DATASOURCE_UID_JAEGER = "jaeger"
 DATASOURCE_UID_LOGS = "logs"
 DATASOURCE_UID_ALERTMANAGER = "alertmanager"
+DATASOURCE_UID_PROMETHEUS_LONGTERM = "prometheus-longterm"  # 5-minute aggregates, 90 days
 
 # Recording-rule and alert names the generator writes and the deploy gate / dashboards read.
 SLO_OBJECTIVE = "slo:objective:ratio"
@@ -117,3 +118,14 @@ def format_le(bound: float) -> str:
         mantissa = f"{s[0]}.{s[1:dot]}{s[dot + 1:]}".rstrip("0.")
         return f"{mantissa}e+0{dot - 1}"
     return s
+
+# SLO engine: per-window series (format with window="5m", "1h", "30d", ...). SLO_BURN_RATE_1H is
+# SLO_BURN_RATE with window="1h". Tiles are event counts over one short window, recorded at that
+# same interval, which long windows add up (sum_over_time) instead of re-reading raw samples.
+SLO_BURN_RATE = "slo:burn_rate:ratio_rate{window}"
+SLO_SLI_ERRORS_TILE = "slo:sli_error:increase{window}"
+SLO_SLI_TOTAL_TILE = "slo:sli_total:increase{window}"
+ALERT_LABEL_SERVICE = "service"
+ALERT_LABEL_TIER = "tier"  # page | ticket | hft | no_data
+ALERT_SLO_BURN = "SLOErrorBudgetBurn"
+ALERT_SLO_NO_DATA = "SLONoData"
