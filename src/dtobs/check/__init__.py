@@ -27,8 +27,9 @@ class CheckResult:
 
 def _checkers() -> list[Checker]:
     from dtobs.check import dashboards
+    from dtobs.check import collector, compose, prometheus_config, stack_files
 
-    return [dashboards.check]
+    return [dashboards.check, prometheus_config.check, collector.check, compose.check, stack_files.check]
 
 
 def run_checks(root: str | Path) -> list[CheckResult]:
