@@ -188,7 +188,9 @@ def ensure_jaeger(repo_root: Path, versions: Versions, echo: Echo = default_echo
             f"in {wrapper} run: go get -tool github.com/jaegertracing/jaeger/cmd/jaeger@{version}"
         )
     go = find_go()
-    inputs = cache.hash_inputs(go_mod, go_sum, go_version(go))
+    # The module release (not the v2 tag) is what we built, so `jaeger version` reports that.
+    ldflags = f"-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion={version}"
+    inputs = cache.hash_inputs(go_mod, go_sum, go_version(go), ldflags)
     target = cache.entry("jaeger", version)
     if target.is_current(inputs) and not force:
         return _already(stages, target)
@@ -201,7 +203,7 @@ def ensure_jaeger(repo_root: Path, versions: Versions, echo: Echo = default_echo
         stages.stage(f"building github.com/jaegertracing/jaeger/cmd/jaeger@{version} "
                      "(cold: ~10 min on 2 cores; no UI assets, the query UI is a placeholder page)")
         (tmp / "bin").mkdir()
-        run_logged(nice([go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(tmp / "bin" / "jaeger"),
+        run_logged(nice([go, "build", "-trimpath", f"-ldflags={ldflags}", "-o", str(tmp / "bin" / "jaeger"),
                          "github.com/jaegertracing/jaeger/cmd/jaeger"]),
                    _build_log("jaeger", version), stages, "go build cmd/jaeger", cwd=src, env=go_env(go))
         shutil.rmtree(src)

@@ -43,7 +43,9 @@ class ProcessRecord:
         stat = _proc_stat(self.pid)
         if stat is None or stat[0] == "Z" or stat[1] != self.starttime:
             return False
-        return self.marker in _cmdline(self.pid)
+        cmdline = _cmdline(self.pid)
+        # cmdline reads empty for a moment while a just-started process finishes its exec.
+        return not cmdline or self.marker in cmdline
 
     def stop(self, timeout: float = 30.0) -> bool:
         """SIGTERM the process group, SIGKILL after timeout. Returns False if it was not running."""
