@@ -21,6 +21,7 @@ class Model:
     slos: tuple[SLO, ...]
     stack: Stack | None  # None for imported Sloth/OpenSLO specs: only SLO outputs are rendered
     gate: GatePolicy
+    alerting: object = None  # spec.alerting.AlertingSpec (frozen); None for Sloth/OpenSLO input
 
 
 def build_model(loaded: LoadedSpec) -> Model:
@@ -28,7 +29,7 @@ def build_model(loaded: LoadedSpec) -> Model:
     if loaded.format == "dtobs/v1":
         slos = stack = None
         try:
-            slos = build_slos(loaded.spec.slos, loaded.lines)
+            slos = build_slos(loaded.spec.slos, loaded.lines, loaded.spec.alerting)
         except SpecError as exc:
             problems += exc.problems
         try:
@@ -37,7 +38,7 @@ def build_model(loaded: LoadedSpec) -> Model:
             problems += exc.problems
         if problems:
             raise SpecError.of(problems)
-        return Model(loaded.path, slos, stack, build_gate_policy(loaded.spec.gate))
+        return Model(loaded.path, slos, stack, build_gate_policy(loaded.spec.gate), loaded.spec.alerting)
     # Sloth / OpenSLO importers hand back SLO specs in our own schema plus their line map.
     slos = build_slos(loaded.spec, loaded.lines)
     return Model(loaded.path, slos, None, GatePolicy())

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Literal
 
 from dtobs.spec.base import StrictModel
+from dtobs.spec.alerting import AlertingSpec
 from dtobs.spec.gate import GatePolicySpec
 from dtobs.spec.slo import SLOSpec
 from dtobs.spec.stack import StackSpec
@@ -32,3 +33,4 @@ class SpecV1(StrictModel):
     stack: StackSpec = StackSpec()
     slos: list[SLOSpec] = []
     gate: GatePolicySpec = GatePolicySpec()
+    alerting: AlertingSpec = AlertingSpec()  # receivers, routes, runbooks (see spec/alerting.py)
