@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,29 @@ def state_dir():
     yield path
     supervisor.down(path, timeout=10, echo=lambda line: None)  # never leak processes
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _span_reaches_jaeger(ports) -> None:
+    """One span into the collector's OTLP/HTTP port must show up in Jaeger's query API:
+    the collector -> Jaeger hop on Jaeger's own OTLP port is wired."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "dtobs-native-smoke"}))
+    provider.add_span_processor(SimpleSpanProcessor(
+        OTLPSpanExporter(endpoint=f"http://127.0.0.1:{ports.otelcol_otlp_http}/v1/traces", timeout=5)))
+    with provider.get_tracer("test").start_as_current_span("order.submit"):
+        pass
+    provider.shutdown()
+    url = f"http://127.0.0.1:{ports.jaeger_query}/api/services"
+    for _ in range(30):  # bounded: the collector batches for 200 ms
+        with urllib.request.urlopen(url, timeout=5) as response:
+            if "dtobs-native-smoke" in (json.load(response).get("data") or []):
+                return
+        time.sleep(1)
+    raise AssertionError(f"the span never reached Jaeger ({url})")
 
 
 def _uid_of(pid: int) -> int:
@@ -57,6 +83,7 @@ def test_full_stack_up_status_down(require_binary, native_configs, state_dir: Pa
 
         assert _uid_of(opensearch.pid) == pwd.getpwnam(OPENSEARCH_USER).pw_uid
         assert (state_dir / "opensearch" / "data").stat().st_uid == pwd.getpwnam(OPENSEARCH_USER).pw_uid
+    _span_reaches_jaeger(ports)
     with pytest.raises(ServiceError, match="already running"):
         supervisor.up(config_dir, state_dir, services=["prometheus"], ports=ports, echo=progress.append)
 
