@@ -75,8 +75,8 @@ def install_cmd(only: str | None) -> None:
 @click.option("--docker", "mode", flag_value="docker", help="Run the Docker Compose stack.")
 @click.option("--auto", "mode", flag_value="auto", default=True,
               help="Docker Compose when `docker info` answers, else native (default).")
-@click.option("--config-dir", default="config", show_default=True, type=click.Path(file_okay=False),
-              help="The rendered configs (native mode).")
+@click.option("--config-dir", default="config/native", show_default=True, type=click.Path(file_okay=False),
+              help="The rendered native configs; alertmanager.yml and opensearch/ are found in its parent.")
 @click.option("--state-dir", default=".dtobs/run", show_default=True, type=click.Path(file_okay=False),
               help="Pid files, logs and data of the native processes.")
 @click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for every health check.")

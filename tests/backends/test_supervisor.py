@@ -123,7 +123,7 @@ def test_busy_port_is_refused_before_starting_anything(require_binary, native_co
 
 
 def test_missing_rendered_config_names_the_file(state_dir: Path, tmp_path: Path) -> None:
-    with pytest.raises(ServiceError, match="alertmanager.yml is missing"):
+    with pytest.raises(ServiceError, match="alertmanager: config missing, tried .*alertmanager.yml"):
         supervisor.up(tmp_path, state_dir, services=["alertmanager"], echo=lambda line: None)
 
 

@@ -1,13 +1,14 @@
 """What the native stack runs: one command line, health URL and port set per service.
 
-The rendered configs are expected in `config_dir` under these names (the docker-compose stack
-mounts the same files):
+The rendered configs are looked up in `config_dir` (for `dtobs up`: config/native/, where
+`dtobs render` writes the native variants), then where the shared ones live in config/:
 
-    otelcol       config/otel-collector-config.yml
-    jaeger        config/jaeger-config.yml
-    prometheus    config/prometheus.yml (its rule_files: config/rules/*.yml)
-    alertmanager  config/alertmanager.yml
-    opensearch    config/opensearch.yml (optional; merged over the distribution's defaults)
+    otelcol       <config_dir>/otel-collector-config.yml
+    jaeger        <config_dir>/jaeger-config.yml
+    prometheus    <config_dir>/prometheus.yml (config/native/prometheus.yml reads ../rules/*.yml)
+    alertmanager  <config_dir>/alertmanager.yml, else <config_dir>/../alertmanager.yml
+    opensearch    <config_dir>/opensearch.yml, else <config_dir>/../opensearch/opensearch.yml
+                  (optional; replaces the distribution's opensearch.yml)
 
 Everything listens on 127.0.0.1. Prometheus, Alertmanager and OpenSearch get their ports on the
 command line from `Ports`; the collector and Jaeger read theirs from their config files, so
@@ -29,13 +30,22 @@ from dtobs.backends.install import OPENSEARCH_USER, alertmanager_binary
 SERVICES = ("prometheus", "alertmanager", "otelcol", "jaeger", "opensearch")
 HOST = "127.0.0.1"
 
+# Where each service's config is looked for, relative to config_dir, first match wins.
 CONFIG_FILES = {
-    "otelcol": "otel-collector-config.yml",
-    "jaeger": "jaeger-config.yml",
-    "prometheus": "prometheus.yml",
-    "alertmanager": "alertmanager.yml",
-    "opensearch": "opensearch.yml",
+    "otelcol": ("otel-collector-config.yml",),
+    "jaeger": ("jaeger-config.yml",),
+    "prometheus": ("prometheus.yml",),
+    "alertmanager": ("alertmanager.yml", "../alertmanager.yml"),
+    "opensearch": ("opensearch.yml", "../opensearch/opensearch.yml"),
 }
+
+
+def config_file(service: str, config_dir: Path) -> Path | None:
+    for relative in CONFIG_FILES[service]:
+        path = config_dir / relative
+        if path.is_file():
+            return path.resolve()
+    return None
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class Ports:
     jaeger_query_grpc: int = 16685
     jaeger_otlp_grpc: int = 14317
     jaeger_otlp_http: int = 14318
-    jaeger_telemetry: int = 18888  # Jaeger is a collector too; keep it off 8888
+    jaeger_telemetry: int = 14269  # Jaeger is a collector too: its own metrics, off 8888
     opensearch: int = 9200
     opensearch_transport: int = 9300
 
@@ -89,7 +99,7 @@ def health_url(service: str, ports: Ports) -> str:
 
 def default_command(service: str, config_dir: Path, state_dir: Path, ports: Ports) -> list[str]:
     """The command line for a service, from the rendered config in config_dir."""
-    config = config_dir / CONFIG_FILES[service]
+    config = config_file(service, config_dir)
     if service == "prometheus":
         return [_require("prometheus", shutil.which("prometheus")),
                 f"--config.file={config}",
@@ -157,6 +167,6 @@ def _require(what: str, path: str | Path | None) -> str:
 
 
 def _require_config(service: str, config_dir: Path) -> None:
-    config = config_dir / CONFIG_FILES[service]
-    if service != "opensearch" and not config.is_file():
-        raise ServiceError(f"{service}: {config} is missing (render the configs first: `make render`)")
+    if service != "opensearch" and config_file(service, config_dir) is None:
+        tried = ", ".join(str(config_dir / relative) for relative in CONFIG_FILES[service])
+        raise ServiceError(f"{service}: config missing, tried {tried} (render the configs first: `make render`)")

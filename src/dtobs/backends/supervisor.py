@@ -26,8 +26,8 @@ from typing import Iterable, Mapping, Sequence
 from dtobs.backends import cache
 from dtobs.backends.pidfile import ProcessRecord, process_starttime
 from dtobs.backends.progress import Echo, default_echo, is_tty, tail
-from dtobs.backends.services import (CONFIG_FILES, HOST, SERVICES, Ports, Service, ServiceError,
-                                     build_service)
+from dtobs.backends.services import (HOST, SERVICES, Ports, Service, ServiceError, build_service,
+                                     config_file)
 
 DEFAULT_STATE_DIR = Path(".dtobs/run")
 UP_TIMEOUT_SECONDS = 180.0  # OpenSearch on 2 cores needs ~30-60 s; the rest a few seconds
@@ -74,6 +74,27 @@ def up(config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
     return status(state_dir)
 
 
+def start(service: str, config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
+          command: Sequence[str] | None = None, ports: Ports = Ports(),
+          timeout: float = UP_TIMEOUT_SECONDS, echo: Echo = default_echo) -> ServiceStatus:
+    """Start one service (e.g. again after `stop`, in a failure test) and wait until healthy."""
+    commands = {service: command} if command is not None else None
+    up(config_dir, state_dir, commands=commands, services=[service], ports=ports, timeout=timeout, echo=echo)
+    return next(s for s in status(state_dir) if s.service == service)
+
+
+def stop(service: str, state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0,
+         echo: Echo = default_echo) -> bool:
+    """Stop one service started by `up`/`start`; False if it was not running."""
+    pid_file = Path(state_dir) / f"{service}.pid"
+    record = ProcessRecord.read(pid_file)
+    stopped = record is not None and record.stop(timeout)
+    if stopped:
+        echo(f"stopped {service} (pid {record.pid})")
+    pid_file.unlink(missing_ok=True)
+    return stopped
+
+
 def down(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0, echo: Echo = default_echo) -> list[str]:
     """Stop every service that has a pid file in state_dir and is still the process we started."""
     stopped = []
@@ -101,6 +122,39 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> list[ServiceStatus]:
         result.append(ServiceStatus(service, record.pid, running, running and is_healthy(record.health_url),
                                     record.health_url, record.log))
     return result
+
+
+def stop(service: str, state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0,
+         echo: Echo = default_echo) -> bool:
+    """Stop one service that `up` started (fault tests, restarts); the others keep running.
+
+    Returns False when it was not running (or its pid now belongs to another process).
+    """
+    pid_file = Path(state_dir) / f"{service}.pid"
+    record = ProcessRecord.read(pid_file)
+    if record is None:
+        return False
+    stopped = record.stop(timeout)
+    if stopped:
+        echo(f"stopped {record.service} (pid {record.pid})")
+    pid_file.unlink(missing_ok=True)
+    return stopped
+
+
+def start(service: str, config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
+          commands: Mapping[str, Sequence[str]] | None = None, ports: Ports = Ports(),
+          timeout: float = UP_TIMEOUT_SECONDS, echo: Echo = default_echo) -> ServiceStatus:
+    """Start one service (e.g. after `stop`) with the same arguments as `up`; wait until healthy."""
+    statuses = up(config_dir, state_dir, commands, services=[service], ports=ports, timeout=timeout, echo=echo)
+    return next(s for s in statuses if s.service == service)
+
+
+def restart(service: str, config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
+            commands: Mapping[str, Sequence[str]] | None = None, ports: Ports = Ports(),
+            timeout: float = UP_TIMEOUT_SECONDS, echo: Echo = default_echo) -> ServiceStatus:
+    """`stop` then `start` one service; its data folder in state_dir is kept."""
+    stop(service, state_dir, echo=echo)
+    return start(service, config_dir, state_dir, commands, ports, timeout, echo)
 
 
 def is_healthy(url: str, timeout: float = 2.0) -> bool:
@@ -216,8 +270,8 @@ def _prepare_opensearch(config_dir: Path, state_dir: Path, user: str | None) -> 
     if config.exists():
         shutil.rmtree(config)
     shutil.copytree(cached_home / "config", config)
-    rendered = config_dir / CONFIG_FILES["opensearch"]
-    if rendered.is_file():
+    rendered = config_file("opensearch", config_dir)
+    if rendered is not None:
         shutil.copy2(rendered, config / "opensearch.yml")
     _point_jvm_files_at(config / "jvm.options", base)
     for sub in ("data", "logs"):
