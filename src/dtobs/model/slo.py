@@ -328,10 +328,10 @@ def build_slos(specs, lines: LineMap, alerting=None, *, check_promql: bool = Tru
         first.setdefault(spec.name, i)
         own = _check(spec, at, lines)
         problems += own
-        if own:
-            continue
         sli = _sli_of(spec)
         queries += _user_queries(spec, at, sli)
+        if own:
+            continue
         slos.append(SLO(
             name=spec.name, service=spec.service, objective=spec.objective, description=spec.description,
             sli=sli, period=format_duration(parse_duration(spec.period)),

@@ -78,3 +78,32 @@ def load_yaml(text: str, file: str) -> tuple[Any, LineMap]:
     if node is not None:
         _index_lines(node, (), lines)
     return data, LineMap(file, lines)
+
+
+class MappedLineMap(LineMap):
+    """A LineMap for imported specs: our field paths are translated to the original file's.
+
+    `translate(("slos", 0, "objective"))` returns the path in the original document (for a
+    multi-document file, prefixed by the document index, which `display` strips from messages).
+    """
+
+    def __init__(self, file: str, lines: dict[Path, int], translate, display=lambda path: path):
+        super().__init__(file, lines)
+        self._translate = translate
+        self._display = display
+
+    def line(self, path: Path) -> int | None:
+        return LineMap.line(self, self._translate(tuple(path)))
+
+    def problem(self, path: Path, message: str) -> Problem:
+        from dtobs.errors import format_path
+
+        original = self._translate(tuple(path))
+        return Problem(self.file, LineMap.line(self, original), format_path(self._display(original)), message)
+
+
+def index_lines(node: yaml.Node, prefix: Path = ()) -> dict[Path, int]:
+    """Line of every key and item under a composed node (for multi-document loaders)."""
+    lines: dict[Path, int] = {}
+    _index_lines(node, prefix, lines)
+    return lines
