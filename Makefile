@@ -43,7 +43,7 @@ test: backends render-check ## every test: unit, validators, end-to-end
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: deps ## hot-path and generator benchmarks, printed side by side with their peers
-	$(BIN)/python benchmarks/bench_hot_path.py
+	$(BIN)/python benchmarks/bench_hot_path.py --write
 	$(BIN)/python benchmarks/bench_slo_rules.py
 
 up: backends ## run the stack: Docker Compose where an engine answers, else native processes
