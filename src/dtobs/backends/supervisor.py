@@ -98,7 +98,7 @@ def stop(service: str, state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.
 def down(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0, echo: Echo = default_echo) -> list[str]:
     """Stop every service that has a pid file in state_dir and is still the process we started."""
     stopped = []
-    for pid_file in sorted(Path(state_dir).glob("*.pid")):
+    for pid_file in sorted(Path(state_dir).glob("*.pid"), key=_stop_rank):
         record = ProcessRecord.read(pid_file)
         if record is None:
             echo(f"{pid_file}: unreadable pid file, removed")
@@ -109,6 +109,15 @@ def down(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0, echo: Echo 
             echo(f"{record.service}: pid {record.pid} was no longer running (or is another process now)")
         pid_file.unlink(missing_ok=True)
     return stopped
+
+
+# The collector first, so it can flush to Jaeger and OpenSearch; Prometheus before Alertmanager.
+STOP_ORDER = ("otelcol", "jaeger", "opensearch", "prometheus", "alertmanager")
+
+
+def _stop_rank(pid_file: Path) -> tuple[int, str]:
+    name = pid_file.stem
+    return (STOP_ORDER.index(name) if name in STOP_ORDER else len(STOP_ORDER), name)
 
 
 def status(state_dir: Path = DEFAULT_STATE_DIR) -> list[ServiceStatus]:
