@@ -127,6 +127,11 @@ def test_missing_rendered_config_names_the_file(state_dir: Path, tmp_path: Path)
         supervisor.up(tmp_path, state_dir, services=["alertmanager"], echo=lambda line: None)
 
 
+def test_unknown_service_is_refused(state_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ServiceError, match="unknown service.*grafana"):
+        supervisor.up(tmp_path, state_dir, services=["grafana"], echo=lambda line: None)
+
+
 def test_status_of_an_empty_state_dir(state_dir: Path) -> None:
     statuses = supervisor.status(state_dir)
     assert [s.service for s in statuses] == list(SERVICES)

@@ -30,7 +30,7 @@ from dtobs.backends.services import (HOST, SERVICES, Ports, Service, ServiceErro
                                      config_file)
 
 DEFAULT_STATE_DIR = Path(".dtobs/run")
-UP_TIMEOUT_SECONDS = 180.0  # OpenSearch on 2 cores needs ~30-60 s; the rest a few seconds
+UP_TIMEOUT_SECONDS = 180.0  # OpenSearch is the slowest: ~10 s on an idle 2-core machine, far more under load
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ def up(config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
     config_dir, state_dir = Path(config_dir).resolve(), Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     commands = commands or {}
+    unknown = (set(services) | set(commands)) - set(SERVICES)
+    if unknown:
+        raise ServiceError(f"unknown service(s) {', '.join(sorted(unknown))}; known: {', '.join(SERVICES)}")
     wanted = [s for s in SERVICES if s in set(services)]
     plan = [build_service(s, config_dir, state_dir, ports, commands.get(s)) for s in wanted]
     _refuse_if_running_or_busy(plan, state_dir, ports)
