@@ -26,10 +26,11 @@ class CheckResult:
 
 
 def _checkers() -> list[Checker]:
-    from dtobs.check import dashboards
+    from dtobs.check import amtool, dashboards, promtool
     from dtobs.check import collector, compose, prometheus_config, stack_files
 
-    return [dashboards.check, prometheus_config.check, collector.check, compose.check, stack_files.check]
+    return [promtool.check_rules, promtool.run_rule_tests, amtool.check_alertmanager, dashboards.check,
+            prometheus_config.check, collector.check, compose.check, stack_files.check]
 
 
 def run_checks(root: str | Path) -> list[CheckResult]:

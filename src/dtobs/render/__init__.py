@@ -16,10 +16,10 @@ Renderer = Callable[["Model"], RenderedFiles]  # noqa: F821
 
 def _renderers() -> list[Renderer]:
     # Imported here so each output's module stays independent and importable on its own.
-    from dtobs.render import dashboards, slo_rules
+    from dtobs.render import alertmanager, dashboards, promtool_tests, slo_rules
     from dtobs.render import stack_collector, stack_compose, stack_grafana, stack_jaeger, stack_logstore, stack_prometheus
 
-    return [slo_rules.render, dashboards.render,
+    return [slo_rules.render, promtool_tests.render, alertmanager.render, dashboards.render,
             stack_collector.render, stack_jaeger.render, stack_prometheus.render, stack_logstore.render,
             stack_grafana.render, stack_compose.render]
 
