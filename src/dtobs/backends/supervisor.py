@@ -136,37 +136,12 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> list[ServiceStatus]:
     return result
 
 
-def stop(service: str, state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0,
-         echo: Echo = default_echo) -> bool:
-    """Stop one service that `up` started (fault tests, restarts); the others keep running.
-
-    Returns False when it was not running (or its pid now belongs to another process).
-    """
-    pid_file = Path(state_dir) / f"{service}.pid"
-    record = ProcessRecord.read(pid_file)
-    if record is None:
-        return False
-    stopped = record.stop(timeout)
-    if stopped:
-        echo(f"stopped {record.service} (pid {record.pid})")
-    pid_file.unlink(missing_ok=True)
-    return stopped
-
-
-def start(service: str, config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
-          commands: Mapping[str, Sequence[str]] | None = None, ports: Ports = Ports(),
-          timeout: float = UP_TIMEOUT_SECONDS, echo: Echo = default_echo) -> ServiceStatus:
-    """Start one service (e.g. after `stop`) with the same arguments as `up`; wait until healthy."""
-    statuses = up(config_dir, state_dir, commands, services=[service], ports=ports, timeout=timeout, echo=echo)
-    return next(s for s in statuses if s.service == service)
-
-
 def restart(service: str, config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
-            commands: Mapping[str, Sequence[str]] | None = None, ports: Ports = Ports(),
+            command: Sequence[str] | None = None, ports: Ports = Ports(),
             timeout: float = UP_TIMEOUT_SECONDS, echo: Echo = default_echo) -> ServiceStatus:
     """`stop` then `start` one service; its data folder in state_dir is kept."""
     stop(service, state_dir, echo=echo)
-    return start(service, config_dir, state_dir, commands, ports, timeout, echo)
+    return start(service, config_dir, state_dir, command, ports, timeout, echo)
 
 
 def is_healthy(url: str, timeout: float = 2.0) -> bool:
