@@ -26,7 +26,7 @@ class SetupError(RuntimeError):
 @dataclass(frozen=True)
 class Applied:
     path: str  # e.g. /_plugins/_ism/policies/dtobs-logs
-    status: str  # "created" | "updated" | "unchanged"
+    status: str  # "created" | "updated" | "unchanged" | "skipped: <reason>"
 
 
 def _loopback(base_url: str) -> None:
@@ -67,7 +67,12 @@ def apply_log_store_setup(base_url: str, config_dir: str | Path, backend: str = 
         raise SetupError(f"{folder}: no such folder (run `dtobs render` first)")
     applied: list[Applied] = []
     if backend == "opensearch":
-        for name, body in _files(folder, "ism-"):
+        # The native test distribution ships without plugins: no Index State Management there.
+        code, plugins = _request("GET", base + "/_cat/plugins?format=json", None, auth, timeout)
+        has_ism = code == 200 and any(p.get("component") == "opensearch-index-management" for p in plugins or [])
+        for name, body in _files(folder, "ism-") if not has_ism else []:
+            applied.append(Applied(f"/_plugins/_ism/policies/{name}", "skipped: ISM plugin not installed"))
+        for name, body in _files(folder, "ism-") if has_ism else []:
             path = f"/_plugins/_ism/policies/{name}"
             code, current = _request("GET", base + path, None, auth, timeout)
             if code == 200:
