@@ -77,3 +77,13 @@ class TestAlertmanager:
         text = yaml.safe_dump(cfg)
         assert "routing_key_file: /s/pd" in text and "api_url_file: /s/slack" in text
         assert not re.search(r"\b(routing_key|api_url):", text)
+
+
+class TestFastYaml:
+    def test_rendered_structures_round_trip(self):
+        from dtobs.render._yaml import dump
+
+        slo = _slo(hft=True, scrape_interval="1s", sli={"latency": {"threshold": 50}})
+        for value in (slo_rules.rule_groups(slo), promtool_tests.tests_doc(slo), alertmanager.config(AlertingSpec()),
+                      {"y": "yes", "n": "08:00", "e": "", "h": "#x", "k": "a: b", "l": [], "d": {}, "f": 1e-06}):
+            assert yaml.safe_load(dump(value)) == value

@@ -13,6 +13,7 @@ Rendered for dtobs/v1 specs only (an imported Sloth/OpenSLO spec has no receiver
 from __future__ import annotations
 
 from day_trade.observability import contract as c
+from dtobs.render._yaml import dump
 from dtobs.render.jinja import render_template
 
 ONCALL, CHAT, FALLBACK = "oncall", "chat", "chat"
@@ -82,4 +83,4 @@ def config(alerting) -> dict:
 def render(model) -> dict[str, str]:
     if model.stack is None or getattr(model, "alerting", None) is None:
         return {}
-    return {"config/alertmanager.yml": render_template("slo/alertmanager.yml.j2", config=config(model.alerting))}
+    return {"config/alertmanager.yml": render_template("slo/alertmanager.yml.j2", config_yaml=dump(config(model.alerting)))}

@@ -23,6 +23,7 @@ import re
 from day_trade.observability import contract as c
 from dtobs.model.durations import format_duration, parse_duration
 from dtobs.model.slo import SLO, burn_windows
+from dtobs.render._yaml import dump
 from dtobs.render.jinja import render_template
 from dtobs.render.slo_rules import file_name, group_of_window, rule_groups
 
@@ -270,5 +271,5 @@ def render(model) -> dict[str, str]:
     for slo in model.slos:
         path = f"config/tests/{file_name(slo)}.test.yml"
         if Traffic(slo).supported():
-            files[path] = render_template("slo/test.yml.j2", slo=slo, doc=tests_doc(slo))
+            files[path] = render_template("slo/test.yml.j2", slo=slo, doc_yaml=dump(tests_doc(slo)))
     return files

@@ -21,6 +21,7 @@ from __future__ import annotations
 from day_trade.observability import contract as c
 from dtobs.model.durations import parse_duration
 from dtobs.model.slo import SLO, burn_windows
+from dtobs.render._yaml import dump
 from dtobs.render.jinja import render_template
 
 
@@ -181,5 +182,5 @@ def file_name(slo: SLO) -> str:
 
 
 def render(model) -> dict[str, str]:
-    return {f"config/rules/{file_name(slo)}.yml": render_template("slo/rules.yml.j2", slo=slo, groups=rule_groups(slo))
+    return {f"config/rules/{file_name(slo)}.yml": render_template("slo/rules.yml.j2", slo=slo, groups_yaml=dump(rule_groups(slo), 2))
             for slo in model.slos}

@@ -66,7 +66,7 @@ def _document_count(text: str) -> int:
     import yaml
 
     try:
-        return sum(1 for _ in yaml.compose_all(text, Loader=yaml.SafeLoader))
+        return sum(1 for _ in yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError:
         return 1  # let the single-document loader report the syntax error with its line
 

@@ -11,7 +11,7 @@ from dtobs.errors import Problem, SpecError
 Path = tuple[str | int, ...]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: 10× faster on big specs
     """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
 
 
