@@ -76,5 +76,35 @@ __import__("dtobs.cli_backends").cli_backends.register(main)  # backends install
 __import__("dtobs.report").report.register(main)  # report: SLO report HTML + PNG
 
 
+
+@main.command()
+@click.argument("spec", default=DEFAULT_SPEC, type=click.Path(dir_okay=False))
+@click.option("--prometheus", "prometheus_url", default=None, envvar="DTOBS_PROMETHEUS_URL",
+              help="Prometheus to ask (default http://127.0.0.1:9090).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")
+@click.option("--context", "context", multiple=True, metavar="KEY=VALUE", help="Recorded with the result (e.g. version=1.2.3).")
+def gate(spec: str, prometheus_url: str | None, as_json: bool, context: tuple[str, ...]) -> None:
+    """Deploy gate: exit 0 pass, 1 fail, 2 cannot decide, by the `gate:` policy of SPEC."""
+    from day_trade.observability import gate as runtime_gate
+    from dtobs.model.gate import build_gate_policy
+    from dtobs.spec.load import load_spec
+
+    try:
+        loaded = load_spec(spec)
+    except SpecError as exc:
+        _fail_on_spec_error(exc)
+    if loaded.format != "dtobs/v1":
+        click.echo(f"error: {spec} is not a dtobs/v1 spec: it has no gate policy", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    p = build_gate_policy(loaded.spec.gate)
+    policy = runtime_gate.GatePolicy(min_budget_remaining_pct=p.min_error_budget_remaining_percent,
+                                     max_burn_rate=p.max_burn_rate, fail_on_page_alerts=p.block_on_firing_pages,
+                                     slos=p.slos or None)
+    ctx = dict(item.split("=", 1) if "=" in item else (item, "") for item in context)
+    result = runtime_gate.check_quality_gate(ctx, policy=policy, prometheus_url=prometheus_url)
+    click.echo(result.to_json() if as_json else result.to_table())
+    sys.exit(result.exit_code)
+
+
 if __name__ == "__main__":
     main()
