@@ -113,7 +113,7 @@ def prometheus_eval(out_dir: Path, n: int, seconds: float) -> list[tuple[str, fl
     targets = [f"127.0.0.1:{exp_port}"]
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "15s"},
-        "rule_files": [str(out_dir / "config" / "rules" / "*.yml")],
+        "rule_files": [str(out_dir / "config" / "rules" / "slo-*.yml")],
         "scrape_configs": [{"job_name": "bench", "static_configs": [{"targets": targets}],
                             "relabel_configs": [{"target_label": "instance", "replacement": "t0"}]}],
     }
@@ -126,11 +126,16 @@ def prometheus_eval(out_dir: Path, n: int, seconds: float) -> list[tuple[str, fl
             time.sleep(min(15, max(0.1, deadline - time.time())))
             if proc.poll() is not None:
                 return []
-        url = f"http://127.0.0.1:{prom_port}/api/v1/query?query=" + urllib.request.quote(
-            "prometheus_rule_group_last_duration_seconds")
-        result = json.load(urllib.request.urlopen(url, timeout=30))["data"]["result"]
-        url_i = f"http://127.0.0.1:{prom_port}/api/v1/query?query=" + urllib.request.quote("prometheus_rule_group_interval_seconds")
-        intervals = {r["metric"]["rule_group"]: float(r["value"][1]) for r in json.load(urllib.request.urlopen(url_i, timeout=30))["data"]["result"]}
+        # the rule manager's own metrics, read from /metrics (this Prometheus does not scrape itself)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/metrics", timeout=30).read().decode()
+        metric = re.compile(r'^(prometheus_rule_group_(?:last_duration|interval)_seconds)\{rule_group="[^;]*;([^"]+)"\} (\S+)$')
+        result, intervals = [], {}
+        for line in text.splitlines():
+            m = metric.match(line)
+            if m and m.group(1).endswith("last_duration_seconds"):
+                result.append((m.group(2), float(m.group(3))))
+            elif m:
+                intervals[m.group(2)] = float(m.group(3))
     finally:
         proc.terminate()
         try:
@@ -141,10 +146,9 @@ def prometheus_eval(out_dir: Path, n: int, seconds: float) -> list[tuple[str, fl
         shutil.rmtree(data, ignore_errors=True)
     by_kind: dict[str, list[float]] = {}
     ival: dict[str, float] = {}
-    for r in result:
-        group = r["metric"]["rule_group"]
+    for group, value in result:
         kind = group.rsplit("-", 1)[-1]
-        by_kind.setdefault(kind, []).append(float(r["value"][1]))
+        by_kind.setdefault(kind, []).append(value)
         ival[kind] = intervals.get(group, 0)
     rows = []
     for kind, values in sorted(by_kind.items()):
