@@ -46,7 +46,7 @@ def _start_trader(otlp_endpoint: str, metrics_port: int, metrics_host: str = "12
     trader = SyntheticTrader(otlp_endpoint, metrics_port, metrics_host=metrics_host,
                              span_buffer_size=1024, log_buffer_size=128).start()
     _traders.append(trader)
-    return trader.run(TRADE_RATE_PER_S)
+    return trader.run(TRADE_RATE_PER_S).push_otlp_metrics(every_s=5.0)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +68,7 @@ def native_stack(webhook):
     try:
         record("stack_startup_s", stack.startup_s)
         stack.trader = _start_trader(stack.otlp_http_endpoint, stack.app_metrics_port)
+        _wait_for_first_log(stack)
         yield stack
     finally:
         for trader in list(_traders):
@@ -110,6 +111,17 @@ def stack(request):
 def stack_webhook(stack, webhook):
     """The webhook the stack's Alertmanager notifies."""
     return getattr(stack, "webhook", None) or webhook
+
+
+def _wait_for_first_log(stack, timeout: float = 90) -> None:
+    """Ready means ready to measure: the first log line written creates the log index (mapping
+    and shard allocation take seconds on 2 cores), which is not what log_visible_ms measures."""
+    from helpers import poll
+    from queries import count_docs
+
+    _, took = poll(f"first log line in {stack.logs_index}",
+                   lambda: count_docs(stack.opensearch_url, stack.logs_index, stack.logs_auth), timeout, 0.2)
+    record("first_log_indexed_s", took)
 
 
 def record_backend_rss(stack) -> None:

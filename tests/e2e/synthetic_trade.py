@@ -21,9 +21,11 @@ Run it by hand against a running stack:  python tests/e2e/synthetic_trade.py --o
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
@@ -64,6 +66,7 @@ class SyntheticTrader:
     max_call_ms: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _pusher: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> "SyntheticTrader":
@@ -143,11 +146,28 @@ class SyntheticTrader:
         self._thread.start()
         return self
 
+    def push_otlp_metrics(self, every_s: float = 5.0) -> "SyntheticTrader":
+        """Also push a small OTLP metric (trades so far) to the collector every `every_s`, on its
+        own thread: the collector's OTLP metrics pipeline carries data too, as with a service
+        instrumented by an OpenTelemetry SDK metrics exporter. Failures (collector down) are ignored."""
+
+        def loop() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    push_otlp_sum(self.otlp_endpoint, "e2e_trades_pushed", self.trades, self.service_name)
+                except OSError:
+                    pass
+
+        self._pusher = threading.Thread(target=loop, name="synthetic-otlp-metrics", daemon=True)
+        self._pusher.start()
+        return self
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for thread in (self._thread, self._pusher):
+            if thread is not None:
+                thread.join(timeout)
+        self._thread = self._pusher = None
 
     def flush(self, timeout: float = 5.0) -> bool:
         rt = get_runtime()
@@ -156,6 +176,25 @@ class SyntheticTrader:
     def close(self) -> None:
         self.stop()
         shutdown_observability(2.0)
+
+
+def push_otlp_sum(otlp_endpoint: str, name: str, value: int, service: str, timeout: float = 2.0) -> None:
+    """POST one cumulative monotonic sum over OTLP/HTTP JSON (loopback only)."""
+    assert otlp_endpoint.startswith("http://127.0.0.1"), "loopback only"
+    now = time.time_ns()
+    body = {"resourceMetrics": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeMetrics": [{"scope": {"name": "e2e"}, "metrics": [{
+            "name": name, "unit": "1",
+            "sum": {"aggregationTemporality": 2, "isMonotonic": True, "dataPoints": [
+                {"asInt": str(int(value)), "startTimeUnixNano": str(_STARTED_NS), "timeUnixNano": str(now)}]}}]}]}]}
+    req = urllib.request.Request(f"{otlp_endpoint}/v1/metrics", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        resp.read()
+
+
+_STARTED_NS = time.time_ns()
 
 
 def main() -> None:

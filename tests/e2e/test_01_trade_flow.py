@@ -13,7 +13,7 @@ from day_trade.observability import contract
 from figures import percentile, record
 from helpers import http_json, poll
 from queries import jaeger_spans, prom_query, prom_value, search_logs
-from synthetic_trade import PLANTED_CARD, PLANTED_PASSWORD, SPAN_NAMES
+from synthetic_trade import PLANTED_CARD, PLANTED_PASSWORD, SPAN_NAMES, push_otlp_sum
 
 pytestmark = pytest.mark.e2e
 
@@ -24,9 +24,10 @@ RULE_TIMEOUT = 120  # s: the 30 s rule group must have run on two scrapes of dat
 CARD_DIGITS = PLANTED_CARD.replace(" ", "")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def planted_trade(stack):
-    """The trade under test: its log line carries a card number and a password."""
+    """A fresh trade for each test (timings start at its end): its log line carries a card
+    number and a password."""
     return stack.trader.trade(planted=True)
 
 
@@ -80,6 +81,19 @@ def test_log_line_reaches_the_log_store_masked(stack, planted_trade):
     assert CARD_DIGITS not in text.replace(" ", "").replace("-", ""), f"card number stored in clear: {text}"
     assert PLANTED_PASSWORD not in text, f"password stored in clear: {text}"
     assert "REDACTED" in text
+
+
+def test_log_visibility_p95_over_10_lines(stack):
+    """Span end → its log line searchable in the log store (collector batch 200 ms + refresh 1 s)."""
+    delays = []
+    for _ in range(10):
+        trade = stack.trader.trade()
+        poll(f"log of {trade.correlation_id}",
+             lambda: search_logs(stack.opensearch_url, stack.logs_index, trade.correlation_id, stack.logs_auth),
+             LOG_TIMEOUT, 0.02)
+        delays.append((time.time() - trade.ended_at) * 1000)
+    record("log_visible_p95_ms", percentile(delays, 95))
+    record("log_visible_p50_ms", percentile(delays, 50))
 
 
 def test_collector_masks_secrets_the_app_did_not(stack):
@@ -143,3 +157,12 @@ def test_slo_recording_rules_produce_values(stack, slo):
         assert value[0] == pytest.approx(0.0, abs=1e-9), f"{expr} = {value[0]}: healthy trades should not burn budget"
     total = f'{contract.SLO_SLI_TOTAL_TILE.format(window="30s")}{{{contract.SLO_LABEL}="{slo}"}}'
     assert poll(total, lambda: prom_value(stack.prometheus_url, total), RULE_TIMEOUT, 0.5)[0] > 0
+
+
+def test_otlp_metrics_reach_prometheus_through_the_collector(stack):
+    """The collector's metrics pipeline: OTLP in → prometheus exporter → scraped by Prometheus."""
+    name = f"e2e_otlp_pushes_{uuid.uuid4().hex[:8]}"
+    push_otlp_sum(stack.otlp_http_endpoint, name, 3, "e2e-otlp-metrics")
+    expr = f'{name}_total{{service_name="e2e-otlp-metrics"}}'
+    value, _ = poll(f"{expr} in Prometheus", lambda: prom_value(stack.prometheus_url, expr), METRIC_TIMEOUT, 0.2)
+    assert value == 3.0

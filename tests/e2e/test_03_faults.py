@@ -17,7 +17,7 @@ import pytest
 from day_trade.observability import contract
 from figures import record
 from helpers import poll
-from queries import jaeger_spans, prom_alerts, prom_rules, prom_value, scrape
+from queries import jaeger_spans, prom_rules, prom_value, scrape
 from stacks import rss_mib
 
 pytestmark = pytest.mark.e2e
@@ -71,9 +71,15 @@ def test_collector_outage_keeps_the_hot_path_fast_and_bounded(stack):
     # 20 trades/s × 3 spans for 30 s overflows the 1024-span buffer: the overflow is counted.
     assert dropped > 0 and logs_dropped > 0, (dropped, logs_dropped)
 
-    trade = trader.trade()
-    _, took = poll("a new trace in Jaeger after the collector restart",
-                   lambda: len(jaeger_spans(stack.jaeger_url, trade.trace_id)) >= 3, RECOVERY_TIMEOUT, 0.05)
+    # Right after the restart the buffer is still full (new spans are dropped, by design) until
+    # the exporter's next retry (backoff <= 5 s) drains it: trade until a new trace shows up.
+    fresh = []
+
+    def new_trace_visible():
+        fresh.append(trader.trade())
+        return any(len(jaeger_spans(stack.jaeger_url, t.trace_id)) >= 3 for t in fresh[-5:])
+
+    _, took = poll("a new trace in Jaeger after the collector restart", new_trace_visible, RECOVERY_TIMEOUT, 0.5)
     record("collector_recovery_s", restart_s + took)
 
 
@@ -109,5 +115,9 @@ def test_prometheus_restart_brings_rules_and_alerts_back(stack):
 
 
 def _slo_alerts(url: str) -> set[tuple[str, str, str]]:
+    """Firing SLO alerts of the rule groups evaluated at least every 30 s (the 5 m groups may
+    legitimately take up to 5 m to run again after a restart)."""
     return {(a["labels"]["alertname"], a["labels"]["slo"], a["labels"].get("tier", ""))
-            for a in prom_alerts(url) if a["state"] == "firing" and "slo" in a["labels"]}
+            for g in prom_rules(url) if g["interval"] <= 30
+            for r in g["rules"] if r.get("type") == "alerting"
+            for a in r.get("alerts", []) if a["state"] == "firing" and "slo" in a["labels"]}
