@@ -14,7 +14,7 @@ import click
 
 from dtobs.errors import EXIT_FAILED
 
-COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml")
+COMPOSE_FILES = ("docker-compose.observability.yml", "docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml")
 
 
 def _repo_root() -> Path:
@@ -89,7 +89,10 @@ def up(mode: str, config_dir: str, state_dir: str, timeout: float) -> None:
     state = Path(state_dir)
     state.mkdir(parents=True, exist_ok=True)
     if mode == "docker":
+        from dtobs.secrets import ensure_env_file
+
         compose = _compose_file(root)
+        ensure_env_file(root / ".env")  # generated passwords, git-ignored, never overwritten
         code = subprocess.run(["docker", "compose", "-f", str(compose), "up", "-d", "--wait"]).returncode
         if code:
             sys.exit(code)

@@ -105,7 +105,8 @@ def default_command(service: str, config_dir: Path, state_dir: Path, ports: Port
                 f"--config.file={config}",
                 f"--storage.tsdb.path={state_dir / 'prometheus-data'}",
                 f"--web.listen-address={HOST}:{ports.prometheus}",
-                "--web.enable-lifecycle"]
+                "--web.enable-lifecycle",
+                "--enable-feature=exemplar-storage"]  # exemplars link a latency point to its trace
     if service == "alertmanager":
         return [_require("alertmanager", alertmanager_binary()),
                 f"--config.file={config}",

@@ -69,12 +69,27 @@ def up(config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
             started.append(_start(service, state_dir))
             echo(f"started {service.name} (pid {started[-1].pid}, log {started[-1].log})")
         _wait_healthy(started, timeout, echo)
+        if any(r.service == "opensearch" for r in started):
+            _apply_log_store_setup(config_dir, ports, echo)
     except BaseException:
         for record in started:
             record.stop(timeout=15)
             (state_dir / f"{record.service}.pid").unlink(missing_ok=True)
         raise
     return status(state_dir)
+
+
+def _apply_log_store_setup(config_dir: Path, ports: Ports, echo: Echo) -> None:
+    """Index templates (and lifecycle policies where the plugin exists) before the first log lands."""
+    from dtobs.stack_setup import apply_log_store_setup
+
+    # config_dir is config/native; the log-store JSON files live in config/opensearch.
+    root = config_dir.parent if config_dir.name == "native" else config_dir
+    if not (root / "opensearch").is_dir():
+        echo(f"opensearch setup: no {root / 'opensearch'} (index templates not rendered); skipped")
+        return
+    for applied in apply_log_store_setup(f"http://{HOST}:{ports.opensearch}", str(root), backend="opensearch"):
+        echo(f"opensearch setup: {applied.path} {applied.status}")
 
 
 def start(service: str, config_dir: Path, state_dir: Path = DEFAULT_STATE_DIR,
