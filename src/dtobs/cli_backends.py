@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from dtobs.errors import EXIT_FAILED
+from dtobs.backends.install import TOOLS
 
 COMPOSE_FILES = ("docker-compose.observability.yml", "docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml")
 
@@ -52,7 +53,7 @@ def backends() -> None:
 
 
 @backends.command("install")
-@click.option("--only", type=click.Choice(["prometheus", "otelcol", "jaeger", "opensearch"]),
+@click.option("--only", type=click.Choice(list(TOOLS)),
               help="Install one tool only (prometheus also brings alertmanager, promtool, amtool).")
 def install_cmd(only: str | None) -> None:
     """Install/build every backend at the versions pinned in versions.yaml (native:)."""

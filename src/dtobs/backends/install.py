@@ -31,7 +31,7 @@ from dtobs.backends import cache
 from dtobs.backends.progress import Echo, Stages, default_echo, run_logged
 from dtobs.versions import Versions, load_versions
 
-TOOLS = ("prometheus", "otelcol", "jaeger", "opensearch")
+TOOLS = ("prometheus", "chromium", "otelcol", "jaeger", "opensearch")
 OTELCOL_MANIFEST = Path("build/otelcol-builder.yaml")
 JAEGER_WRAPPER = Path("build/jaeger")
 OPENSEARCH_USER = "dtobs-opensearch"
@@ -103,6 +103,32 @@ def ensure_prometheus(versions: Versions, echo: Echo = default_echo) -> Installe
                      "stop them before `dtobs up --native`")
     stages.stage(f"installed in {stages.elapsed:.0f}s")
     return Installed("prometheus", wanted, shutil.which("prometheus") or "", True, round(stages.elapsed, 1))
+
+
+def ensure_chromium(echo: Echo = default_echo) -> Installed:
+    """Headless Chromium for `dtobs report` (HTML → PNG) and the report's rendering test.
+
+    Not version-pinned: Debian replaces its Chromium in place with every security update, so a pin
+    would break the install within weeks; the report only needs a working headless screenshot.
+    """
+    stages = Stages("chromium", echo)
+    from dtobs.report._chromium import find_chromium
+
+    if find_chromium():
+        stages.stage(f"already installed: {find_chromium()}")
+        return Installed("chromium", "debian", find_chromium() or "", False, None)
+    if not shutil.which("apt-get"):
+        raise InstallError("Chromium is missing and there is no apt-get to install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    logs = cache.cache_root() / "logs"
+    run_logged(_privileged(["apt-get", "update"]), logs / "apt-get-update.log", stages,
+               "apt-get update", env=env, timeout=600)
+    run_logged(_privileged(["apt-get", "install", "-y", "--no-install-recommends", "chromium"]),
+               logs / "apt-get-install-chromium.log", stages, "apt-get install chromium", env=env, timeout=1200)
+    if not find_chromium():
+        raise InstallError("apt-get install chromium finished but no chromium binary is on PATH")
+    stages.stage(f"installed in {stages.elapsed:.0f}s")
+    return Installed("chromium", "debian", find_chromium() or "", True, round(stages.elapsed, 1))
 
 
 # --- Go builds -------------------------------------------------------------------------
@@ -319,6 +345,8 @@ def ensure(tool: str, repo_root: Path, echo: Echo = default_echo, force: bool = 
     versions = load_versions(repo_root)
     if tool == "prometheus":
         return ensure_prometheus(versions, echo)
+    if tool == "chromium":
+        return ensure_chromium(echo)
     if tool == "otelcol":
         return ensure_otelcol(repo_root, versions, echo, force)
     if tool == "jaeger":
@@ -330,5 +358,5 @@ def ensure(tool: str, repo_root: Path, echo: Echo = default_echo, force: bool = 
 
 def ensure_all(repo_root: Path, only: str | None = None, echo: Echo = default_echo) -> list[Installed]:
     # Cheap ones first, so a failed slow build still leaves the others installed.
-    order = ("prometheus", "opensearch", "otelcol", "jaeger")
+    order = ("prometheus", "chromium", "opensearch", "otelcol", "jaeger")
     return [ensure(tool, repo_root, echo) for tool in order if only in (None, tool)]
