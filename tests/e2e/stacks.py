@@ -212,13 +212,14 @@ class NativeStack:
                 fn()
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process and its children (OpenSearch: bin/opensearch execs java)."""
+def rss_mib(pid: int, children: bool = True) -> float:
+    """Resident memory of a process, with its children by default (OpenSearch: bin/opensearch
+    starts java). children=False for the test process itself, whose children are the backends."""
     total = 0
     pids = [pid]
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
+        if children:
+            pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         pass
     for p in pids:

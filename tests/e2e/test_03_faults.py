@@ -35,7 +35,7 @@ def _self_metrics(stack) -> dict[str, float]:
 def test_collector_outage_keeps_the_hot_path_fast_and_bounded(stack):
     trader = stack.trader
     before = _self_metrics(stack)
-    rss_before = rss_mib(os.getpid())
+    rss_before = rss_mib(os.getpid(), children=False)
     trades_before = trader.trades
     assert stack.stop_service("otelcol"), "the collector was not running"
     trader.max_call_ms = 0.0
@@ -45,7 +45,7 @@ def test_collector_outage_keeps_the_hot_path_fast_and_bounded(stack):
         while time.monotonic() < deadline:
             m = _self_metrics(stack)
             depth_max = max(depth_max, m.get(contract.SELF_SPAN_BUFFER_DEPTH, 0.0))
-            rss_max = max(rss_max, rss_mib(os.getpid()))
+            rss_max = max(rss_max, rss_mib(os.getpid(), children=False))
             time.sleep(1)
         during = _self_metrics(stack)
         max_call_ms = trader.max_call_ms
