@@ -26,6 +26,18 @@ class Job:
     comment: str
 
 
+_SIGNALS = ("spans", "metric_points", "log_records")
+
+
+def _any_rate_above_zero(by: str, metrics: list[str]) -> str:
+    """One `sum by (...) (rate(m[5m])) > 0` per metric, joined with `or`.
+
+    A single rate() over a {__name__=~...} regex fails on Prometheus 2.x ("vector cannot contain
+    metrics with the same labelset") once rate() has dropped the metric names.
+    """
+    return " or ".join(f"sum by ({by}) (rate({m}[5m])) > 0" for m in metrics)
+
+
 def jobs(stack: Stack, topo: Topology) -> list[Job]:
     e = topo.endpoints
 
@@ -96,11 +108,14 @@ def platform_groups(stack: Stack) -> list[dict]:
         ]),
         dict(name="platform.collector", interval=None, rules=[
             _alert("CollectorRefusingData",
-                   'sum by (job, instance, receiver) (rate({__name__=~"otelcol_receiver_refused_(spans|metric_points|log_records)_total"}[5m])) > 0',
+                   _any_rate_above_zero("job, instance, receiver",
+                                        [f"otelcol_receiver_refused_{s}_total" for s in _SIGNALS]),
                    "5m", ticket, "The collector refuses incoming telemetry",
                    "Receiver {{ $labels.receiver }} refuses data (memory_limiter pressure or bad requests)."),
             _alert("CollectorExportFailing",
-                   'sum by (job, instance, exporter) (rate({__name__=~"otelcol_exporter_(send|enqueue)_failed_(spans|metric_points|log_records)_total"}[5m])) > 0',
+                   _any_rate_above_zero("job, instance, exporter",
+                                        [f"otelcol_exporter_{step}_failed_{s}_total"
+                                         for step in ("send", "enqueue") for s in _SIGNALS]),
                    "5m", page, "The collector fails to export to {{ $labels.exporter }}",
                    "Telemetry is being lost between the collector and {{ $labels.exporter }}."),
             _alert("CollectorDroppingData",
