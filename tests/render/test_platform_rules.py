@@ -77,3 +77,17 @@ class TestCollectorAlerts:
                           runbook_url: RUNBOOK#collectorexportfailing
             """)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+class TestRunbooks:
+    def test_every_platform_alert_links_to_a_section_of_the_runbook(self):
+        import yaml
+
+        runbook = (RULES.parents[2] / "docs" / "runbooks" / "platform.md").read_text()
+        sections = {line[3:].strip() for line in runbook.splitlines() if line.startswith("## ")}
+        rules = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if "alert" in r]
+        assert rules
+        for rule in rules:
+            url = rule["annotations"]["runbook_url"]
+            assert url.startswith(RUNBOOK), url
+            assert url.removeprefix(RUNBOOK) in sections, f"{rule['alert']}: no section {url}"
