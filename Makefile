@@ -38,9 +38,12 @@ unit: deps ## the tests that need no running backend
 e2e: backends ## end-to-end tests against the native backends
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
+# The end-to-end tests run in a process of their own: their synthetic trading app initialises the
+# library's process-wide runtime, which the unit tests must not inherit.
 test: backends render-check ## every test: unit, validators, end-to-end
 	$(DTOBS) check
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m 'not e2e' $(PYTEST_ARGS)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 bench: deps ## hot-path and generator benchmarks, printed side by side with their peers
 	$(BIN)/python benchmarks/bench_hot_path.py --write
