@@ -3,16 +3,14 @@ headless Chromium."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from _prometheus import backfilled_prometheus
 from day_trade.observability import contract
-from dtobs.check.tools import find_tool, in_ci
+from dtobs.check.tools import in_ci
 from dtobs.model import build_model
 from dtobs.report import collect, dump_dom, find_chromium, render_html, write_report
 from dtobs.report._svg import line_chart
@@ -30,12 +28,6 @@ def _require(tool_found: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _budget_curve(i: int, n: int, start: float, end: float) -> float:
     return start + (end - start) * i / (n - 1)
 
@@ -43,9 +35,6 @@ def _budget_curve(i: int, n: int, start: float, end: float) -> float:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
     """A Prometheus on 127.0.0.1 holding 6 h of budget-remaining series for both fixture SLOs."""
-    prom, promtool = find_tool("prometheus"), find_tool("promtool")
-    _require(bool(prom and promtool), "prometheus/promtool not installed (apt-get install prometheus)")
-    tmp = tmp_path_factory.mktemp("prom")
     now = int(time.time()) // STEP * STEP
     first = now - HOURS * 3600
     n = HOURS * 3600 // STEP
@@ -55,40 +44,8 @@ def prometheus(tmp_path_factory):
         for i in range(n):
             lines.append(f'{name}{{{contract.SLO_LABEL}="{slo}"}} {_budget_curve(i, n, hi, lo):.6f} {first + i * STEP}')
     lines.append("# EOF")
-    om = tmp / "budget.om"
-    om.write_text("\n".join(lines) + "\n")
-    data = tmp / "data"
-    subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(om), str(data)],
-                   check=True, capture_output=True, timeout=120)
-    cfg = tmp / "prometheus.yml"
-    cfg.write_text("global:\n  scrape_interval: 15s\n")
-    port = _free_port()
-    log = open(tmp / "prometheus.log", "wb")
-    proc = subprocess.Popen([prom, f"--config.file={cfg}", f"--storage.tsdb.path={data}",
-                             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Prometheus did not become ready: {(tmp / 'prometheus.log').read_text()[-2000:]}")
-            time.sleep(0.25)
+    with backfilled_prometheus(tmp_path_factory.mktemp("prom"), "\n".join(lines) + "\n") as url:
         yield SimpleProm(url, first, now)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 class SimpleProm:
