@@ -16,9 +16,12 @@ from pathlib import Path
 GENERATED = (
     "ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "KIBANA_ENCRYPTION_KEY", "DTOBS_WRITER_PASSWORD",
     "DTOBS_READER_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "OPENSEARCH_ADMIN_PASSWORD",
+    "OPENSEARCH_DASHBOARDS_PASSWORD",
 )
-# Derived: the OpenSearch basic-auth header value the collector sends (base64 of admin:password).
-DERIVED = ("OPENSEARCH_BASIC_AUTH",)
+# Derived: the OpenSearch basic-auth header value the collector sends (base64 of
+# dtobs_writer:DTOBS_WRITER_PASSWORD: the writer user, never admin).
+DERIVED = ("OPENSEARCH_WRITER_BASIC_AUTH",)
+OPENSEARCH_WRITER_USER = "dtobs_writer"  # = dtobs.render.stack_common.OS_WRITER_USER
 
 
 def _password() -> str:
@@ -52,9 +55,9 @@ def ensure_env_file(path: str | Path) -> list[str]:
     for name in GENERATED:
         if not values.get(name):
             added[name] = values[name] = _password()
-    if not values.get("OPENSEARCH_BASIC_AUTH"):
-        token = base64.b64encode(f"admin:{values['OPENSEARCH_ADMIN_PASSWORD']}".encode()).decode()
-        added["OPENSEARCH_BASIC_AUTH"] = token
+    if not values.get("OPENSEARCH_WRITER_BASIC_AUTH"):
+        pair = f"{OPENSEARCH_WRITER_USER}:{values['DTOBS_WRITER_PASSWORD']}"
+        added["OPENSEARCH_WRITER_BASIC_AUTH"] = base64.b64encode(pair.encode()).decode()
     if not added and p.exists():
         os.chmod(p, 0o600)
         return []

@@ -38,12 +38,69 @@ class TestComposeLint:
         (lambda d: d["services"]["jaeger"].pop("mem_limit"), "no memory limit"),
         (lambda d: d["services"]["grafana"]["depends_on"]["prometheus"].__setitem__("condition", "service_started"), "service_healthy"),
         (lambda d: d["services"]["grafana"]["environment"].__setitem__("GF_AUTH_ANONYMOUS_ENABLED", "true"), "anonymous"),
+        # Well-known default passwords, anywhere in a service.
+        (lambda d: d["services"]["opensearch"]["healthcheck"]["test"].__setitem__(1, "curl -fsS -u admin:admin http://localhost:9200"), "well-known default password"),
+        (lambda d: d["services"]["log-store-exporter"]["command"].__setitem__(0, "--es.uri=http://kibanaserver:kibanaserver@opensearch:9200"), "well-known default password"),
+        (lambda d: d["services"]["grafana"]["environment"].__setitem__("GF_SECURITY_ADMIN_PASSWORD", "changeme"), "well-known default password"),
+        (lambda d: d["services"]["jaeger"]["environment"].__setitem__("DTOBS_WRITER_PASSWORD", "${DTOBS_WRITER_PASSWORD:-admin}"), "falls back to a default secret"),
+        # Every *_PASSWORD env is a ${VAR:?} that .env provides.
+        (lambda d: d["services"]["jaeger"]["environment"].__setitem__("DTOBS_WRITER_PASSWORD", "${NOT_IN_ENV:?x}"), "not generated into .env"),
+        # The store's admin password only in the store and its one-shot setup.
+        (lambda d: d["services"]["opensearch-dashboards"]["environment"].__setitem__("OPENSEARCH_ADMIN_PASSWORD", "${OPENSEARCH_ADMIN_PASSWORD:?x}"), "log store admin password"),
+        (lambda d: d["services"]["log-store-exporter"]["command"].__setitem__(0, "--es.uri=http://admin:${OPENSEARCH_ADMIN_PASSWORD:?x}@opensearch:9200"), "log store admin password"),
+        # Grafana: admin password set, refresh floor at or below the HFT dashboard's, OpenSearch plugin.
+        (lambda d: d["services"]["grafana"]["environment"].pop("GF_SECURITY_ADMIN_PASSWORD"), "admin/admin"),
+        (lambda d: d["services"]["grafana"]["environment"].pop("GF_DASHBOARDS_MIN_REFRESH_INTERVAL"), "above the HFT dashboard refresh"),
+        (lambda d: d["services"]["grafana"]["environment"].__setitem__("GF_DASHBOARDS_MIN_REFRESH_INTERVAL", "2s"), "above the HFT dashboard refresh"),
+        (lambda d: d["services"]["grafana"]["environment"].pop("GF_INSTALL_PLUGINS"), "datasource plugin is not installed"),
+        # OpenSearch: security on, admin password from .env, no demo internal users.
+        (lambda d: d["services"]["opensearch"]["environment"].__setitem__("DISABLE_SECURITY_PLUGIN", "true"), "security plugin is disabled"),
+        (lambda d: d["services"]["opensearch"]["environment"].pop("OPENSEARCH_INITIAL_ADMIN_PASSWORD"), "must come from .env"),
+        (lambda d: d["services"]["opensearch"].pop("entrypoint"), "demo internal users"),
+        (lambda d: d["services"]["opensearch"]["volumes"].pop(0), "demo internal users"),
     ])
     def test_lint_catches(self, compose_doc, mutate, expected) -> None:
         """Each insecure change is reported."""
         doc = copy.deepcopy(compose_doc)
         mutate(doc)
         assert any(expected in p for p in compose.lint(doc)), compose.lint(doc)
+
+    def test_refresh_floor_follows_the_fastest_dashboard(self, compose_doc) -> None:
+        """A 1s floor passes against a 1s dashboard, fails against a 500ms one."""
+        assert compose.lint(compose_doc, dashboard_refresh="1s") == []
+        assert any("above the HFT" in p for p in compose.lint(compose_doc, dashboard_refresh="500ms"))
+
+    @pytest.mark.parametrize("mutate, expected", [
+        (lambda u, m: u.__setitem__("kibanaserver", {"hash": "x", "reserved": True}), "'kibanaserver'"),
+        (lambda u, m: u.__setitem__("dtobs_writer", {"hash": "x"}), "never committed"),
+        (lambda u, m: u["admin"].__setitem__("hash", "$2y$12$somethingelse"), "placeholder"),
+        (lambda u, m: m.__setitem__("own_index", {"users": ["*"]}), "demo mapping"),
+        (lambda u, m: m["kibana_server"].__setitem__("users", ["kibanaserver"]), "demo mapping"),
+    ])
+    def test_opensearch_security_files_lint_catches(self, mutate, expected) -> None:
+        """The rendered internal_users.yml / roles_mapping.yml are clean; each demo leftover is reported."""
+        from dtobs.render.stack_logstore import OS_INSTALLER_ADMIN_HASH
+
+        sec = GOLDEN_OUT / "config/opensearch/security"
+        users = yaml.safe_load((sec / "internal_users.yml").read_text())
+        mapping = yaml.safe_load((sec / "roles_mapping.yml").read_text())
+        assert compose.lint_opensearch_security(users, mapping, OS_INSTALLER_ADMIN_HASH) == []
+        mutate(users, mapping)
+        problems = compose.lint_opensearch_security(users, mapping, OS_INSTALLER_ADMIN_HASH)
+        assert any(expected in p for p in problems), problems
+
+    def test_check_fails_on_a_regressed_tree(self, tmp_path: Path) -> None:
+        """`dtobs check`'s compose step fails when the committed files regress (admin everywhere)."""
+        for rel in ("docker-compose.observability.yml", "config/opensearch/security/internal_users.yml",
+                    "config/opensearch/security/roles_mapping.yml"):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text((GOLDEN_OUT / rel).read_text())
+        assert all(r.ok for r in compose.check(tmp_path) if "lint" in r.name)
+        text = (tmp_path / "docker-compose.observability.yml").read_text()
+        (tmp_path / "docker-compose.observability.yml").write_text(
+            text.replace("${DTOBS_READER_PASSWORD:?run make up to generate .env}@", "${OPENSEARCH_ADMIN_PASSWORD:?run make up to generate .env}@"))
+        lint_result = next(r for r in compose.check(tmp_path) if "lint" in r.name)
+        assert not lint_result.ok and "log store admin password" in lint_result.detail
 
     def test_wildcard_allowed_when_configured(self, compose_doc) -> None:
         """0.0.0.0 passes only with stack.expose_publicly."""
@@ -91,6 +148,16 @@ class TestSecrets:
         assert set(GENERATED) <= set(added) and all(len(values[k]) >= 40 for k in GENERATED)
         assert len({values[k] for k in GENERATED}) == len(GENERATED)
         assert stat.S_IMODE(env.stat().st_mode) == 0o600
+
+    def test_collector_token_is_the_writer_not_admin(self, tmp_path: Path) -> None:
+        """The OpenSearch basic-auth token is dtobs_writer's, never admin's."""
+        import base64
+
+        env = tmp_path / ".env"
+        ensure_env_file(env)
+        values = read_env(env)
+        pair = base64.b64decode(values["OPENSEARCH_WRITER_BASIC_AUTH"]).decode()
+        assert pair == f"dtobs_writer:{values['DTOBS_WRITER_PASSWORD']}"
 
     def test_never_overwrites(self, tmp_path: Path) -> None:
         """Existing values stay; only the missing ones are added."""

@@ -374,10 +374,10 @@ def start_compose(webhook_url: str, app_metrics_port: int, timeout: float = 600)
         stack.logs_index = ES_LOGS_PATTERN
         stack.logs_auth = (ES_WRITER_USER, env.get("DTOBS_WRITER_PASSWORD", ""))
     else:
-        from dtobs.render.stack_common import OS_LOGS_PATTERN
+        from dtobs.render.stack_common import OS_LOGS_PATTERN, OS_WRITER_USER
 
         stack.logs_index = OS_LOGS_PATTERN
-        stack.logs_auth = ("admin", env.get("OPENSEARCH_ADMIN_PASSWORD", ""))
+        stack.logs_auth = (OS_WRITER_USER, env.get("DTOBS_WRITER_PASSWORD", ""))
     return stack
 
 

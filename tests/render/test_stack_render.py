@@ -168,3 +168,61 @@ class TestVariants:
         assert ds[k.DATASOURCE_UID_PROMETHEUS]["jsonData"]["exemplarTraceIdDestinations"][0]["datasourceUid"] == k.DATASOURCE_UID_JAEGER
         assert ds[k.DATASOURCE_UID_JAEGER]["jsonData"]["tracesToLogsV2"]["datasourceUid"] == k.DATASOURCE_UID_LOGS
         assert ds[k.DATASOURCE_UID_LOGS]["jsonData"]["dataLinks"][0]["datasourceUid"] == k.DATASOURCE_UID_JAEGER
+
+
+class TestBothBackends:
+    """Both log backends render a compose file that passes the schema and the security lint, with
+    dedicated users (never the store's admin) for every client and Grafana's refresh floor at 1 s."""
+
+    @pytest.mark.parametrize("backend", ["elasticsearch", "opensearch"])
+    def test_compose_passes_schema_and_lint(self, tmp_path: Path, backend: str) -> None:
+        from dtobs.check.compose import lint, schema_errors
+
+        files = render_text(tmp_path, f"  logs_backend: {backend}\n")
+        doc = yaml.safe_load(files["docker-compose.observability.yml"])
+        assert lint(doc) == [] and schema_errors(doc) == []
+        svc = doc["services"]
+        admin_var = "ELASTIC_PASSWORD" if backend == "elasticsearch" else "OPENSEARCH_ADMIN_PASSWORD"
+        holders = sorted(n for n, s in svc.items() if admin_var in yaml.safe_dump(s))
+        assert holders == sorted([backend, "setup"])
+        grafana = svc["grafana"]["environment"]
+        assert grafana["GF_DASHBOARDS_MIN_REFRESH_INTERVAL"] == "1s" and grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+        assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+        assert ("grafana-opensearch-datasource" in grafana.get("GF_INSTALL_PLUGINS", "")) == (backend == "opensearch")
+        assert "min_refresh_interval = 1s" in files["config/grafana/grafana.ini"]
+
+    def test_opensearch_clients_use_dedicated_users(self, tmp_path: Path) -> None:
+        """Dashboards, the collector, Jaeger, Grafana and the exporter never authenticate as admin."""
+        from dtobs.render import stack_common as c
+
+        files = render_text(tmp_path, "  logs_backend: opensearch\n")
+        osd = yaml.safe_load(files["config/opensearch/opensearch_dashboards.yml"])
+        assert osd["opensearch.username"] == c.OS_DASHBOARDS_USER
+        assert osd["opensearch.password"] == "${OPENSEARCH_DASHBOARDS_PASSWORD}"
+        jaeger = yaml.safe_load(files["config/jaeger-config.yml"])
+        auth = jaeger["extensions"]["jaeger_storage"]["backends"]["traces_store"]["opensearch"]["auth"]["basic"]
+        assert auth == {"username": c.OS_WRITER_USER, "password": "${env:DTOBS_WRITER_PASSWORD}"}
+        col = yaml.safe_load(files["config/otel-collector-config.yml"])
+        assert col["exporters"]["opensearch"]["http"]["headers"]["Authorization"] == "Basic ${env:OPENSEARCH_WRITER_BASIC_AUTH}"
+        ds = yaml.safe_load(files["config/grafana/provisioning/datasources/datasources.yml"])["datasources"]
+        logs = next(d for d in ds if d["type"] == "grafana-opensearch-datasource")
+        assert logs["basicAuthUser"] == c.OS_READER_USER
+        compose = files["docker-compose.observability.yml"]
+        assert f"http://{c.OS_READER_USER}:${{DTOBS_READER_PASSWORD:?" in compose
+
+    def test_opensearch_security_files_have_no_demo_users(self, tmp_path: Path) -> None:
+        """internal_users.yml holds admin only (with the installer's placeholder hash); the setup
+        script creates the service users from .env and refuses demo credentials."""
+        from dtobs.check.compose import lint_opensearch_security
+        from dtobs.render.stack_logstore import OS_DEMO_USERS, OS_INSTALLER_ADMIN_HASH
+
+        files = render_text(tmp_path, "  logs_backend: opensearch\n")
+        users = yaml.safe_load(files["config/opensearch/security/internal_users.yml"])
+        mapping = yaml.safe_load(files["config/opensearch/security/roles_mapping.yml"])
+        assert set(users) == {"_meta", "admin"} and mapping["kibana_server"]["users"] == ["dtobs_dashboards"]
+        assert lint_opensearch_security(users, mapping, OS_INSTALLER_ADMIN_HASH) == []
+        setup = files["config/opensearch/setup.sh"]
+        for user in OS_DEMO_USERS:
+            assert f" {user}" in setup.split("for user in", 1)[1].splitlines()[0]
+        for var in ("DTOBS_WRITER_PASSWORD", "DTOBS_READER_PASSWORD", "OPENSEARCH_DASHBOARDS_PASSWORD"):
+            assert f"${{{var}:?}}" in setup and f"\\\"${{{var}}}\\\"" in setup

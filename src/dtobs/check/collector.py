@@ -13,8 +13,7 @@ from pathlib import Path
 
 from dtobs.check import CheckResult
 
-PLACEHOLDER_ENV = {"DTOBS_WRITER_PASSWORD": "placeholder", "OPENSEARCH_BASIC_AUTH": "placeholder",
-                   "OPENSEARCH_ADMIN_PASSWORD": "placeholder"}
+PLACEHOLDER_ENV = {"DTOBS_WRITER_PASSWORD": "placeholder", "OPENSEARCH_WRITER_BASIC_AUTH": "placeholder"}
 TARGETS = (
     ("otelcol-dtobs", "config/otel-collector-config.yml"),
     ("otelcol-dtobs", "config/native/otel-collector-config.yml"),

@@ -17,7 +17,8 @@ import yaml
 
 from dtobs.check import CheckResult
 
-YAML_GLOBS = ("config/grafana/**/*.yml", "config/kibana/*.yml", "config/opensearch/*.yml", "config/elasticsearch/*.yml")
+YAML_GLOBS = ("config/grafana/**/*.yml", "config/kibana/*.yml", "config/opensearch/*.yml",
+              "config/opensearch/security/*.yml", "config/elasticsearch/*.yml")
 JSON_GLOBS = ("config/elasticsearch/*.json", "config/opensearch/*.json")
 LOGSTASH = "config/logstash/logstash.conf"
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|=>|[{}\[\],]|#[^\n]*|[^\s{}\[\],"\'#=]+|=', re.S)

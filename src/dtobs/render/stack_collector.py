@@ -35,8 +35,9 @@ def context(stack: Stack, topo: Topology) -> dict:
         user, password, header = c.ES_WRITER_USER, c.env("DTOBS_WRITER_PASSWORD"), None
     else:
         user = password = None
-        # Basic auth as a header: no basicauth extension needed in the collector build.
-        header = ("Basic " + c.env("OPENSEARCH_BASIC_AUTH")) if topo.log_store_auth else None
+        # Basic auth (the writer user, not admin) as a header: no basicauth extension needed in
+        # the collector build.
+        header = ("Basic " + c.env("OPENSEARCH_WRITER_BASIC_AUTH")) if topo.log_store_auth else None
     jaeger_grpc = e["jaeger_otlp_grpc"]
     return dict(
         variant=topo.name,

@@ -31,9 +31,15 @@ JAEGER_SPAN_PATTERN = f"{JAEGER_INDEX_PREFIX}-jaeger-span-*"
 JAEGER_ARCHIVE_PREFIX = "dtobs-archive"  # Jaeger archive storage: the kept ("sampled") traces
 JAEGER_ARCHIVE_PATTERN = f"{JAEGER_ARCHIVE_PREFIX}-jaeger-span-*"
 
-# Users. Elasticsearch: created by the one-shot setup service; OpenSearch: the admin user.
+# Users, created by the one-shot setup service of either backend (passwords from .env): the
+# writer (collector, Logstash, Jaeger), the reader (Grafana, the log-store exporter) and, on
+# OpenSearch, the Dashboards server user (mapped to the reserved kibana_server role by the rendered
+# roles_mapping.yml, since the REST API may not map a reserved role).
 ES_WRITER_USER = "dtobs_writer"
 ES_READER_USER = "dtobs_reader"
+OS_WRITER_USER = ES_WRITER_USER
+OS_READER_USER = ES_READER_USER
+OS_DASHBOARDS_USER = "dtobs_dashboards"
 
 
 def env(name: str) -> str:

@@ -12,8 +12,16 @@ COMPOSE_FILE = "docker-compose.observability.yml"
 # Every secret the compose file needs; dtobs.secrets.ensure_env_file generates them.
 SECRET_VARS = (
     "ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "KIBANA_ENCRYPTION_KEY", "DTOBS_WRITER_PASSWORD",
-    "DTOBS_READER_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "OPENSEARCH_ADMIN_PASSWORD", "OPENSEARCH_BASIC_AUTH",
+    "DTOBS_READER_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "OPENSEARCH_ADMIN_PASSWORD", "OPENSEARCH_DASHBOARDS_PASSWORD",
+    "OPENSEARCH_WRITER_BASIC_AUTH",
 )
+# The OpenSearch container copies the rendered security files (config/opensearch/security) over the
+# image's demo files, then runs the image's own entrypoint (which runs the demo installer: demo TLS
+# certificates for the transport layer, the admin password from OPENSEARCH_INITIAL_ADMIN_PASSWORD).
+OS_HOME = "/usr/share/opensearch"
+OS_SECURITY_MOUNT = f"{OS_HOME}/dtobs-security"
+OS_ENTRYPOINT = (f"cp {OS_SECURITY_MOUNT}/internal_users.yml {OS_SECURITY_MOUNT}/roles_mapping.yml "
+                 f"{OS_HOME}/config/opensearch-security/ && exec {OS_HOME}/opensearch-docker-entrypoint.sh opensearch")
 
 
 def secret(name: str) -> str:
@@ -52,9 +60,9 @@ def services(stack: Stack) -> dict[str, dict]:
     def healthy(*names: str) -> dict:
         return {n: {"condition": "service_healthy"} for n in names}
 
-    log_env = ({"DTOBS_WRITER_PASSWORD": secret("DTOBS_WRITER_PASSWORD")} if es
-               else {"OPENSEARCH_BASIC_AUTH": secret("OPENSEARCH_BASIC_AUTH"),
-                     "OPENSEARCH_ADMIN_PASSWORD": secret("OPENSEARCH_ADMIN_PASSWORD")})
+    # The collector and Jaeger write as the writer user (never admin) on both backends.
+    writer_env = {"DTOBS_WRITER_PASSWORD": secret("DTOBS_WRITER_PASSWORD")}
+    collector_env = dict(writer_env) if es else {"OPENSEARCH_WRITER_BASIC_AUTH": secret("OPENSEARCH_WRITER_BASIC_AUTH")}
     store_ready = {"setup": {"condition": "service_completed_successfully"}}
     svc: dict[str, dict] = {}
 
@@ -106,6 +114,11 @@ def services(stack: Stack) -> dict[str, dict]:
         heap = res["opensearch"].heap_mb
         svc["opensearch"] = {
             "image": img["opensearch"],
+            # Our internal_users.yml (admin only) and roles_mapping.yml replace the demo ones before
+            # the demo installer runs: the demo users and their well-known passwords never exist.
+            # Not verifiable here (no Docker): that the image keeps its entrypoint at this path; the
+            # setup service fails the stack if a demo user or a demo password is still accepted.
+            "entrypoint": ["/bin/sh", "-c", OS_ENTRYPOINT],
             **limits("opensearch", {
                 "OPENSEARCH_JAVA_OPTS": f"-Xms{heap}m -Xmx{heap}m",
                 "OPENSEARCH_INITIAL_ADMIN_PASSWORD": secret("OPENSEARCH_ADMIN_PASSWORD"),
@@ -113,7 +126,7 @@ def services(stack: Stack) -> dict[str, dict]:
                 # Security plugin on (demo certificates for the transport layer); HTTP stays plain
                 # inside the Compose network and is published on the bind address only.
                 "plugins.security.ssl.http.enabled": "false"}),
-            "volumes": ["opensearch-data:/usr/share/opensearch/data"],
+            "volumes": [f"./config/opensearch/security:{OS_SECURITY_MOUNT}:ro", "opensearch-data:/usr/share/opensearch/data"],
             "ports": publish("log_store"),
             "healthcheck": _health("curl -fsS -u admin:$${OPENSEARCH_INITIAL_ADMIN_PASSWORD} http://localhost:9200/_cluster/health >/dev/null", start="60s"),
             "ulimits": {"memlock": {"soft": -1, "hard": -1}, "nofile": {"soft": 65536, "hard": 65536}},
@@ -121,7 +134,8 @@ def services(stack: Stack) -> dict[str, dict]:
         svc["setup"] = {
             "image": img["opensearch"],
             "entrypoint": ["/bin/sh", "/setup/setup.sh"],
-            "environment": {"OPENSEARCH_ADMIN_PASSWORD": secret("OPENSEARCH_ADMIN_PASSWORD")},
+            "environment": {v: secret(v) for v in ("OPENSEARCH_ADMIN_PASSWORD", "DTOBS_WRITER_PASSWORD",
+                                                     "DTOBS_READER_PASSWORD", "OPENSEARCH_DASHBOARDS_PASSWORD")},
             "volumes": ["./config/opensearch:/setup:ro"],
             "depends_on": healthy("opensearch"),
             "restart": "no",
@@ -130,17 +144,19 @@ def services(stack: Stack) -> dict[str, dict]:
         }
         svc["opensearch-dashboards"] = {
             "image": img["opensearch_dashboards"],
-            **limits("opensearch_dashboards", {"OPENSEARCH_ADMIN_PASSWORD": secret("OPENSEARCH_ADMIN_PASSWORD")}),
+            **limits("opensearch_dashboards", {"OPENSEARCH_DASHBOARDS_PASSWORD": secret("OPENSEARCH_DASHBOARDS_PASSWORD")}),
             "volumes": ["./config/opensearch/opensearch_dashboards.yml:/usr/share/opensearch-dashboards/config/opensearch_dashboards.yml:ro"],
             "ports": publish("log_ui"),
             "depends_on": {**healthy("opensearch"), **store_ready},
-            "healthcheck": _health("curl -fsS -u admin:$${OPENSEARCH_ADMIN_PASSWORD} http://localhost:5601/api/status >/dev/null", start="60s"),
+            # Up = the server answers (401: the security plugin asks for a login); 503 while starting.
+            # No credentials: the container holds only its own server user's password.
+            "healthcheck": _health("curl -s -o /dev/null -w '%{http_code}' http://localhost:5601/api/status | grep -Eq '^(200|302|401)$$'", start="60s"),
         }
 
     svc["jaeger"] = {
         "image": img["jaeger"],
         "command": ["--config", "/etc/jaeger/config.yml"],
-        **limits("jaeger", log_env),
+        **limits("jaeger", writer_env),
         "volumes": ["./config/jaeger-config.yml:/etc/jaeger/config.yml:ro"],
         "ports": publish("jaeger_query"),
         "depends_on": {**healthy(store), **store_ready},
@@ -149,7 +165,7 @@ def services(stack: Stack) -> dict[str, dict]:
     svc["otel-collector"] = {
         "image": img["otel_collector"],
         "command": ["--config=/etc/otelcol-contrib/config.yaml"],
-        **limits("otel_collector", log_env),
+        **limits("otel_collector", collector_env),
         "volumes": ["./config/otel-collector-config.yml:/etc/otelcol-contrib/config.yaml:ro"],
         "ports": publish("otlp_grpc", "otlp_http", "collector_health"),
         "depends_on": {**healthy("jaeger", store), **store_ready},
@@ -191,11 +207,13 @@ def services(stack: Stack) -> dict[str, dict]:
         "ports": publish("alertmanager"),
         "healthcheck": _health(_wget("http://localhost:9093/-/ready")),
     }
-    grafana_env = {"GF_SECURITY_ADMIN_PASSWORD": secret("GRAFANA_ADMIN_PASSWORD"), "GF_AUTH_ANONYMOUS_ENABLED": "false"}
-    if es:
-        grafana_env["DTOBS_READER_PASSWORD"] = secret("DTOBS_READER_PASSWORD")
-    else:
-        grafana_env["OPENSEARCH_ADMIN_PASSWORD"] = secret("OPENSEARCH_ADMIN_PASSWORD")
+    from dtobs.render.stack_grafana import min_refresh_interval
+
+    grafana_env = {"GF_SECURITY_ADMIN_PASSWORD": secret("GRAFANA_ADMIN_PASSWORD"), "GF_AUTH_ANONYMOUS_ENABLED": "false",
+                   # Grafana's default floor (5s) would slow the HFT dashboard's 1s refresh; grafana.ini says it too.
+                   "GF_DASHBOARDS_MIN_REFRESH_INTERVAL": min_refresh_interval(),
+                   "DTOBS_READER_PASSWORD": secret("DTOBS_READER_PASSWORD")}
+    if not es:
         grafana_env["GF_INSTALL_PLUGINS"] = ",".join(f"{n} {v}" for n, v in sorted(stack.grafana_plugins.items()))
     svc["grafana"] = {
         "image": img["grafana"],
@@ -215,8 +233,8 @@ def services(stack: Stack) -> dict[str, dict]:
         "pid": "host",
         "healthcheck": _health(_wget("http://localhost:9100/metrics")),
     }
-    exporter_uri = (f"http://{c.ES_READER_USER}:${{DTOBS_READER_PASSWORD:?{ENV_HINT}}}@elasticsearch:9200" if es
-                    else f"http://admin:${{OPENSEARCH_ADMIN_PASSWORD:?{ENV_HINT}}}@opensearch:9200")
+    reader = c.ES_READER_USER if es else c.OS_READER_USER
+    exporter_uri = f"http://{reader}:${{DTOBS_READER_PASSWORD:?{ENV_HINT}}}@{store}:9200"
     svc["log-store-exporter"] = {
         "image": img["log_store_exporter"],
         "command": ["--es.uri=" + exporter_uri, "--es.timeout=5s"],

@@ -10,6 +10,13 @@ from dtobs.render.jinja import render_template
 DASHBOARDS_PATH = "/var/lib/grafana/dashboards"  # the repository's dashboards/, mounted read-only
 
 
+def min_refresh_interval() -> str:
+    """Grafana's [dashboards] min_refresh_interval: the HFT dashboard's refresh (the fastest)."""
+    from dtobs.dashboards._common import REFRESH_HFT
+
+    return REFRESH_HFT
+
+
 def datasources(stack: Stack) -> list[dict]:
     e = stack.compose.endpoints
     es = stack.logs_backend == "elasticsearch"
@@ -39,8 +46,8 @@ def datasources(stack: Stack) -> list[dict]:
                  "nodeGraph": {"enabled": True}}),
         dict(name="Logs", uid=k.DATASOURCE_UID_LOGS, type="elasticsearch" if es else "grafana-opensearch-datasource",
              url=e["log_store"].url, is_default=False,
-             basic_auth_user=c.ES_READER_USER if es else "admin",
-             basic_auth_password="$DTOBS_READER_PASSWORD" if es else "$OPENSEARCH_ADMIN_PASSWORD",
+             basic_auth_user=c.ES_READER_USER if es else c.OS_READER_USER,
+             basic_auth_password="$DTOBS_READER_PASSWORD",
              json_data=logs_json),
         dict(name="Alertmanager", uid=k.DATASOURCE_UID_ALERTMANAGER, type="alertmanager", url=e["alertmanager"].url,
              is_default=False, basic_auth_user=None, basic_auth_password=None,
@@ -57,6 +64,6 @@ def render(model) -> dict[str, str]:
         f"{base}/datasources/datasources.yml": render_template("stack/grafana-datasources.yml.j2", datasources=datasources(stack)),
         f"{base}/dashboards/dashboards.yml": render_template("stack/grafana-dashboards.yml.j2", path=DASHBOARDS_PATH,
                                                               folder="Day trading"),
-        "config/grafana/grafana.ini": render_template("stack/grafana.ini.j2", port=3000,
+        "config/grafana/grafana.ini": render_template("stack/grafana.ini.j2", port=3000, min_refresh=min_refresh_interval(),
                                                       root_url=f"http://{stack.bind_address}:{stack.ports['grafana']}/"),
     }

@@ -16,7 +16,7 @@ def context(stack: Stack, topo: Topology) -> dict:
     if storage == "elasticsearch":
         user, password = c.ES_WRITER_USER, c.env("DTOBS_WRITER_PASSWORD")
     elif storage == "opensearch" and topo.log_store_auth:
-        user, password = "admin", c.env("OPENSEARCH_ADMIN_PASSWORD")
+        user, password = c.OS_WRITER_USER, c.env("DTOBS_WRITER_PASSWORD")
     else:
         user = password = None
     return dict(

@@ -119,6 +119,32 @@ def ism_policies(stack: Stack) -> dict[str, dict]:
     }
 
 
+# OpenSearch security (compose stack). The demo installer of the image (OpenSearch >= 2.12) hashes
+# OPENSEARCH_INITIAL_ADMIN_PASSWORD into internal_users.yml by replacing this exact hash (the demo
+# admin's, password "admin"), line by line; every other demo user keeps its well-known password,
+# and the REST API cannot change or delete the reserved ones (kibanaserver) without the admin
+# TLS certificate. So the stack ships its own internal_users.yml (admin only) and roles_mapping.yml,
+# copied over the demo files before the installer runs (see stack_compose: the opensearch entrypoint).
+OS_INSTALLER_ADMIN_HASH = "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+OS_DEMO_USERS = ("anomalyadmin", "kibanaro", "kibanaserver", "logstash", "readall", "snapshotrestore")
+# The well-known credentials of the demo configuration; the setup service proves none is accepted.
+OS_DEMO_CREDENTIALS = (("admin", "admin"), *((u, u) for u in OS_DEMO_USERS if u != "anomalyadmin"))
+OS_SECURITY_FILES = ("internal_users.yml", "roles_mapping.yml")
+
+
+def os_roles() -> tuple[dict, dict]:
+    """Least-privilege roles of the OpenSearch writer (collector, Jaeger) and reader (Grafana, exporter)."""
+    patterns = [c.OS_LOGS_PATTERN, f".ds-{c.OS_LOGS_PATTERN}", f"{c.JAEGER_INDEX_PREFIX}-*"]
+    writer = {"cluster_permissions": ["cluster_monitor", "cluster_composite_ops",
+                                      "indices:admin/template/*", "indices:admin/index_template/*"],
+              "index_permissions": [{"index_patterns": patterns,
+                                     "allowed_actions": ["crud", "create_index", "manage", "indices:admin/data_stream/*"]}]}
+    reader = {"cluster_permissions": ["cluster_monitor", "cluster_composite_ops_ro", "cluster:admin/opensearch/ppl"],
+              "index_permissions": [{"index_patterns": patterns,
+                                     "allowed_actions": ["read", "indices_monitor", "indices:admin/mappings/get"]}]}
+    return writer, reader
+
+
 def os_index_templates() -> dict[str, dict]:
     settings = {"number_of_shards": 1, "number_of_replicas": 0}
     return {
@@ -189,14 +215,23 @@ def render(model) -> dict[str, str]:
         files[f"config/opensearch/ism-{name}.json"] = _json(body)
     for name, body in os_templates.items():
         files[f"config/opensearch/index-template-{name}.json"] = _json(body)
+    os_writer, os_reader = os_roles()
     files["config/opensearch/setup.sh"] = render_template(
         "stack/os-setup.sh.j2", os_url="http://opensearch:9200", wait_attempts=60,
-        policies=list(isms), templates=list(os_templates))
+        policies=list(isms), templates=list(os_templates), demo_users=OS_DEMO_USERS,
+        demo_credentials=OS_DEMO_CREDENTIALS, writer=c.OS_WRITER_USER, reader=c.OS_READER_USER,
+        dashboards=c.OS_DASHBOARDS_USER, writer_role=json.dumps(os_writer), reader_role=json.dumps(os_reader))
+    files["config/opensearch/security/internal_users.yml"] = render_template(
+        "stack/os-internal_users.yml.j2", admin_user="admin", demo_users=OS_DEMO_USERS,
+        installer_placeholder_hash=OS_INSTALLER_ADMIN_HASH)
+    files["config/opensearch/security/roles_mapping.yml"] = render_template(
+        "stack/os-roles_mapping.yml.j2", dashboards_user=c.OS_DASHBOARDS_USER)
     files["config/opensearch/opensearch.yml"] = render_template(
         "stack/opensearch.yml.j2", cluster_name=CLUSTER_NAME, native_host="127.0.0.1",
         port=stack.ports["log_store"], version=c.image_tag(stack.images.get("opensearch", "opensearch:2")))
     files["config/opensearch/opensearch_dashboards.yml"] = render_template(
-        "stack/opensearch_dashboards.yml.j2", port=5601, os_url="http://opensearch:9200")
+        "stack/opensearch_dashboards.yml.j2", port=5601, os_url="http://opensearch:9200",
+        dashboards_user=c.OS_DASHBOARDS_USER)
     files["config/kibana/kibana.yml"] = render_template(
         "stack/kibana.yml.j2", port=5601, es_url=es_url,
         public_url=f"http://{stack.bind_address}:{stack.ports['log_ui']}")
