@@ -12,6 +12,7 @@ from dtobs.errors import SpecError
 from dtobs.model.gate import GatePolicy, build_gate_policy
 from dtobs.model.slo import SLO, build_slos
 from dtobs.model.stack import Stack, build_stack
+from dtobs.spec.alerting import AlertingSpec
 from dtobs.spec.load import LoadedSpec
 
 
@@ -21,7 +22,7 @@ class Model:
     slos: tuple[SLO, ...]
     stack: Stack | None  # None for imported Sloth/OpenSLO specs: only SLO outputs are rendered
     gate: GatePolicy
-    alerting: object = None  # spec.alerting.AlertingSpec (frozen); None for Sloth/OpenSLO input
+    alerting: AlertingSpec | None = None  # frozen spec section; None for Sloth/OpenSLO input
 
 
 def build_model(loaded: LoadedSpec) -> Model:
