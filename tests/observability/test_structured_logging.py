@@ -250,3 +250,14 @@ def test_file_output(tmp_path):
     get_structured_logger().info("to file", n=1)
     structured_logging.flush_logs()
     assert json.loads(path.read_text())["n"] == 1
+
+
+def test_render_json_keeps_non_string_keys_and_non_finite_numbers():
+    """The fast renderer skips orjson's non-str-key option; such records still render, via the fallback."""
+    import json
+
+    from day_trade.observability.structured_logging import render_json
+
+    line = render_json({"a": 1, 2: "b", "nan": float("nan")})
+    assert line.endswith("\n")
+    assert json.loads(line) == {"a": 1, "2": "b", "nan": None}
