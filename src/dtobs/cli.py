@@ -99,7 +99,9 @@ def gate(spec: str, prometheus_url: str | None, as_json: bool, context: tuple[st
     p = build_gate_policy(loaded.spec.gate)
     policy = runtime_gate.GatePolicy(min_budget_remaining_pct=p.min_error_budget_remaining_percent,
                                      max_burn_rate=p.max_burn_rate, fail_on_page_alerts=p.block_on_firing_pages,
-                                     slos=p.slos or None)
+                                     # Every SLO of the spec, so one with no data in Prometheus
+                                     # reads "cannot decide" instead of being left out.
+                                     slos=p.slos or tuple(slo.name for slo in loaded.spec.slos) or None)
     ctx = dict(item.split("=", 1) if "=" in item else (item, "") for item in context)
     result = runtime_gate.check_quality_gate(ctx, policy=policy, prometheus_url=prometheus_url)
     click.echo(result.to_json() if as_json else result.to_table())

@@ -79,8 +79,9 @@ def prometheus(tmp_path_factory) -> str:
         yield url
 
 
-def _spec(tmp_path: Path, slos: list[str] | None = None, block_on_pages: bool = True) -> Path:
-    names = [*SITUATIONS, NO_DATA_SLO]
+def _spec(tmp_path: Path, slos: list[str] | None = None, block_on_pages: bool = True,
+          declared: list[str] | None = None) -> Path:
+    names = declared or [*SITUATIONS, NO_DATA_SLO]
     body = ["version: dtobs/v1", "slos:"]
     for name in names:
         body += [f"  - name: {name}", "    service: trading", "    objective: 99.9", "    sli: {events: {}}"]
@@ -137,13 +138,20 @@ class TestGateAgainstRealPrometheus:
         code, out = _gate(_spec(tmp_path, ["error_rate_slo"], block_on_pages=False), prometheus)
         assert code == 0, out
 
+    def test_a_spec_slo_without_data_cannot_be_decided_even_when_the_rest_pass(self, prometheus, tmp_path):
+        code, out = _gate(_spec(tmp_path, declared=["trade_latency_slo", NO_DATA_SLO]), prometheus)
+        assert code == 2, out
+        assert {v["slo"]: v["status"] for v in out["slos"]} == {"trade_latency_slo": "pass", NO_DATA_SLO: "cannot_decide"}
+
     def test_all_slos_fail_with_every_reason(self, prometheus, tmp_path):
-        """Without `gate.slos` the gate reads every SLO Prometheus reports."""
+        """Without `gate.slos` the gate judges every SLO of the spec: one that Prometheus has no
+        data for is "cannot decide" (never silently left out), and failures still win."""
         code, out = _gate(_spec(tmp_path), prometheus)
         assert code == 1, out
-        assert {v["slo"] for v in out["slos"]} == set(SITUATIONS)
+        assert {v["slo"] for v in out["slos"]} == {*SITUATIONS, NO_DATA_SLO}
         failing = {v["slo"] for v in out["slos"] if v["status"] == "fail"}
         assert failing == {"trade_success_slo", "api_latency_slo"}
+        assert [v["status"] for v in out["slos"] if v["slo"] == NO_DATA_SLO] == ["cannot_decide"]
         reasons = "\n".join(out["reasons"])
         assert "slo=error_rate_slo" in reasons
         assert "trade_latency_slo" not in reasons and "system_availability_slo" not in reasons
