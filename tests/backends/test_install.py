@@ -97,3 +97,30 @@ def test_jaeger_refuses_a_wrapper_on_another_version(tmp_path: Path) -> None:
 def test_unknown_tool_is_refused() -> None:
     with pytest.raises(install.InstallError, match="unknown tool"):
         install.ensure("grafana", REPO_ROOT, echo=lambda line: None)
+
+
+class TestDebianPin:
+    def test_upstream_release_of_a_debian_version(self):
+        from dtobs.backends.install import _upstream
+
+        assert _upstream("2.42.0+ds-5+deb12u1") == "2.42.0"
+        assert _upstream("0.25.0-1+b4") == "0.25.0"
+        assert _upstream("1:2.42.0-1") == "2.42.0"
+
+    def test_pin_kept_while_apt_knows_it(self):
+        from dtobs.backends.install import choose_deb_version
+
+        policy = "prometheus:\n  Installed: (none)\n  Candidate: 2.42.0+ds-5+deb12u2\n  Version table:\n     2.42.0+ds-5+deb12u2 500\n     2.42.0+ds-5+deb12u1 500\n"
+        assert choose_deb_version("2.42.0+ds-5+deb12u1", policy) == "2.42.0+ds-5+deb12u1"
+
+    def test_same_release_replacement_is_taken(self):
+        from dtobs.backends.install import choose_deb_version
+
+        policy = "prometheus:\n  Installed: (none)\n  Candidate: 2.42.0+ds-5+deb12u2\n  Version table:\n     2.42.0+ds-5+deb12u2 500\n"
+        assert choose_deb_version("2.42.0+ds-5+deb12u1", policy) == "2.42.0+ds-5+deb12u2"
+
+    def test_another_release_is_not_taken(self):
+        from dtobs.backends.install import choose_deb_version
+
+        policy = "prometheus:\n  Installed: (none)\n  Candidate: 2.53.0+ds-1\n  Version table:\n     2.53.0+ds-1 500\n"
+        assert choose_deb_version("2.42.0+ds-5+deb12u1", policy) == "2.42.0+ds-5+deb12u1"

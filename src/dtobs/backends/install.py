@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import pwd
 import shutil
 import stat
@@ -75,6 +76,36 @@ def _privileged(argv: list[str]) -> list[str]:
     raise InstallError(f"`{' '.join(argv)}` needs root and sudo is not installed; run it as root")
 
 
+def _upstream(deb_version: str) -> str:
+    """'2.42.0+ds-5+deb12u1' -> '2.42.0': the release, without Debian's packaging suffixes."""
+    return re.split(r"[+~-]", deb_version.split(":")[-1], maxsplit=1)[0]
+
+
+def _deb_version(package: str, pinned: str, stages: Stages) -> str:
+    """`package=version` to install: the pin, or Debian's same-release replacement of it."""
+    try:
+        policy = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True,
+                                timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        policy = ""
+    version = choose_deb_version(pinned, policy)
+    if version != pinned:
+        stages.stage(f"note: Debian now ships {package} {version} in place of the pinned {pinned} "
+                     f"(same release {_upstream(pinned)}); installing it. Update versions.yaml.")
+    return f"{package}={version}"
+
+
+def choose_deb_version(pinned: str, apt_policy: str) -> str:
+    """The pin while apt knows it; else the candidate if it is the same upstream release (a stable
+    update replaced the pinned build and the archive keeps only the newest); else the pin, for apt
+    to refuse by name."""
+    match = re.search(r"Candidate:\s*(\S+)", apt_policy)
+    candidate = match.group(1) if match else ""
+    if pinned in apt_policy or candidate in ("", "(none)"):
+        return pinned
+    return candidate if _upstream(candidate) == _upstream(pinned) else pinned
+
+
 def ensure_prometheus(versions: Versions, echo: Echo = default_echo) -> Installed:
     stages = Stages("prometheus", echo)
     missing = _missing_prometheus_tools()
@@ -89,8 +120,8 @@ def ensure_prometheus(versions: Versions, echo: Echo = default_echo) -> Installe
     run_logged(_privileged(["apt-get", "update"]), logs / "apt-get-update.log", stages,
                "apt-get update", env=env, timeout=600)
     packages = [
-        f"prometheus={versions.native['prometheus_deb']}",
-        f"prometheus-alertmanager={versions.native['alertmanager_deb']}",
+        _deb_version("prometheus", versions.native["prometheus_deb"], stages),
+        _deb_version("prometheus-alertmanager", versions.native["alertmanager_deb"], stages),
     ]
     run_logged(_privileged(["apt-get", "install", "-y", "--no-install-recommends", *packages]),
                logs / "apt-get-install.log", stages, f"apt-get install {' '.join(packages)}",
