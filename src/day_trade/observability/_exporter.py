@@ -60,14 +60,14 @@ def hft_to_readable(s: _hft.HftSpan, resource: Resource, offset_ns: int | None =
     """Turn one finished HFT span into an SDK ReadableSpan with its ids and parent resolved."""
     off = _hft.epoch_offset_ns() if offset_ns is None else offset_ns
     trace = s.trace
-    trace_id = _hft.trace_id_of(trace)
+    ctx = _hft.span_context_of(s)  # the ids an otel_context=True span attached while open
+    trace_id = ctx.trace_id
     if s.parent is not None:
         parent: SpanContext | None = SpanContext(trace_id, _hft.span_id_of(s.parent.seq), False, _hft.SAMPLED)
     elif type(trace) is int:
         parent = None
     else:
         parent = trace  # the OpenTelemetry span the root was opened in
-    ctx = SpanContext(trace_id, _hft.span_id_of(s.seq), False, _hft.SAMPLED)
     end = s.end + off
     events: Sequence[Event] = ()
     status = _UNSET

@@ -71,6 +71,7 @@ class Settings:
     # HFT tracing.
     hft_tracing: bool = True
     span_buffer_size: int = 65_536
+    hft_otel_context: bool = False  # default of trace_span(..., otel_context=)
     # Metrics endpoint; port -1 disables it, 0 picks a free port.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9464
@@ -99,6 +100,7 @@ class Settings:
         s.export_timeout_s = _env_float("DTOBS_EXPORT_TIMEOUT", s.export_timeout_s)
         s.hft_tracing = _env_bool("DTOBS_HFT_TRACING", True)
         s.span_buffer_size = _env_int("DTOBS_SPAN_BUFFER_SIZE", s.span_buffer_size)
+        s.hft_otel_context = _env_bool("DTOBS_HFT_OTEL_CONTEXT", False)
         s.metrics_host = os.environ.get("DTOBS_METRICS_HOST", s.metrics_host)
         s.metrics_port = _env_int("DTOBS_METRICS_PORT", s.metrics_port)
         s.log_level = os.environ.get("DTOBS_LOG_LEVEL", s.log_level)

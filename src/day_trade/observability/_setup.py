@@ -123,7 +123,8 @@ def initialize_observability(service_name: str | None = None, **settings: Any) -
 
     Keyword settings (see `Settings`; each also has a DTOBS_*/OTEL_* variable): service_version,
     environment, otlp_endpoint, export_enabled, hft_tracing, hft_context ("contextvar" or
-    "thread"), span_buffer_size, metrics_port (-1 off, 0 any free port), log_level, log_output,
+    "thread"), hft_otel_context (OTel spans opened inside an HFT span become its children; the
+    default of trace_span's `otel_context`), span_buffer_size, metrics_port (-1 off, 0 any free port), log_level, log_output,
     log_otlp, debug_sample_every, trade_log_max_per_second, capture_stdlib_logging,
     auto_instrument, processors (extra log processors). Calling it again replaces the previous
     setup.
@@ -183,7 +184,9 @@ def _setup(rt: Runtime, s: Settings, hft_context: str, processors: Any, span_exp
     rt.tracer = provider.get_tracer("day_trade.observability", "0.1.0")
     if isinstance(otel_trace.get_tracer_provider(), otel_trace.ProxyTracerProvider):
         otel_trace.set_tracer_provider(provider)
-    telemetry_config._configure("hft" if s.hft_tracing else "otel", rt.tracer, hft_context)
+    telemetry_config._configure(
+        "hft" if s.hft_tracing else "otel", rt.tracer, hft_context, otel_context=s.hft_otel_context
+    )
 
     # Logs: pipeline + bounded OTLP queue.
     log_queue: deque[Any] | None = deque() if log_exporter is not None else None

@@ -98,6 +98,7 @@ def capture_spans(mode: str | None = None) -> Iterator[CapturedSpans]:
     old_ring = _hft.buffer()
     old_cap = _hft.buffer_capacity()
     old_mode, old_tracer = telemetry_config._mode, telemetry_config._tracer
+    old_flavour = telemetry_config._hft_context, telemetry_config._hft_otel_context
     old_span = telemetry_config.trace_span
     # A fresh buffer for the block; the old one (and what it held) is put back afterwards.
     _hft.configure_buffer(old_cap)
@@ -114,8 +115,8 @@ def capture_spans(mode: str | None = None) -> Iterator[CapturedSpans]:
     if paused is not None:
         paused._busy.acquire()  # the exporter thread waits for the lock: it cannot drain ours
     try:
-        if mode is not None:
-            telemetry_config._configure(mode, tracer)
+        if mode is not None:  # the configured HFT flavour (context, otel_context) is kept
+            telemetry_config._configure(mode, tracer, *old_flavour)
         elif telemetry_config._mode == "otel":
             telemetry_config._configure("otel", tracer)
         yield CapturedSpans(mem, resource)
@@ -123,6 +124,7 @@ def capture_spans(mode: str | None = None) -> Iterator[CapturedSpans]:
         if paused is not None:
             paused._busy.release()
         telemetry_config._mode, telemetry_config._tracer = old_mode, old_tracer
+        telemetry_config._hft_context, telemetry_config._hft_otel_context = old_flavour
         telemetry_config.trace_span = old_span
         # Remove our processor (the SDK has no public API for it).
         try:
