@@ -27,6 +27,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 
 from day_trade.observability import (get_structured_logger, initialize_observability, record_sli,
@@ -64,6 +65,7 @@ class SyntheticTrader:
     trades: int = 0
     failures: int = 0
     max_call_ms: float = 0.0
+    call_ms: deque = field(default_factory=lambda: deque(maxlen=20_000))  # recent call durations
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _pusher: threading.Thread | None = None
@@ -132,6 +134,7 @@ class SyntheticTrader:
                 t0 = time.perf_counter()
                 self.trade()
                 call_ms = (time.perf_counter() - t0) * 1000
+                self.call_ms.append(call_ms)
                 if call_ms > self.max_call_ms:
                     self.max_call_ms = call_ms
                 next_at += interval

@@ -1,6 +1,6 @@
 """Faults: the collector stops for 30 s while the app keeps trading; Prometheus restarts.
 
-Collector down: the hot path must not notice (coarse bound: no trade call above 50 ms), memory
+Collector down: the hot path must not notice (p99 trade call < 10 ms, none above 250 ms), memory
 stays bounded (the span and log buffers are capped; process RSS grows by little), what could not
 be kept is counted in the library's self-metrics, and traces flow again after the restart.
 Prometheus restart: the same rule groups are loaded and evaluated again, the alerts that were
@@ -23,7 +23,11 @@ from stacks import rss_mib
 pytestmark = pytest.mark.e2e
 
 OUTAGE_S = 30
-MAX_CALL_MS = 50  # coarse sanity bound on one synthetic trade (3 spans, 2 log lines, 4 SLIs)
+# One synthetic trade = 3 spans, 2 log lines, 4 SLIs. A hot path that blocked on the dead collector
+# (a connect or export timeout) would push most calls past these; a single slow call is more often
+# the OS descheduling the thread on 2 loaded cores, so the max only has a very coarse bound.
+MAX_P99_CALL_MS = 10
+MAX_CALL_MS = 250
 MAX_RSS_GROWTH_MIB = 150
 RECOVERY_TIMEOUT = 60  # s: restart + exporter backoff (max 5 s) + batches
 
@@ -39,6 +43,7 @@ def test_collector_outage_keeps_the_hot_path_fast_and_bounded(stack):
     trades_before = trader.trades
     assert stack.stop_service("otelcol"), "the collector was not running"
     trader.max_call_ms = 0.0
+    trader.call_ms.clear()
     depth_max = rss_max = 0.0
     try:
         deadline = time.monotonic() + OUTAGE_S
@@ -49,15 +54,19 @@ def test_collector_outage_keeps_the_hot_path_fast_and_bounded(stack):
             time.sleep(1)
         during = _self_metrics(stack)
         max_call_ms = trader.max_call_ms
+        calls = sorted(trader.call_ms)
         traded = trader.trades - trades_before
     finally:
         t0 = time.monotonic()
         stack.start_service("otelcol")
         restart_s = time.monotonic() - t0
 
+    p99_call_ms = calls[int(0.99 * (len(calls) - 1))] if calls else float("inf")
     record("collector_outage_max_call_ms", max_call_ms)
+    record("collector_outage_p99_call_ms", p99_call_ms)
     record("collector_outage_rss_growth_mib", rss_max - rss_before)
     assert traded >= OUTAGE_S * 10, f"the app stalled while the collector was down ({traded} trades)"
+    assert p99_call_ms < MAX_P99_CALL_MS, f"p99 trade call {p99_call_ms:.1f} ms while the collector was down"
     assert max_call_ms < MAX_CALL_MS, f"a trade call took {max_call_ms:.1f} ms while the collector was down"
     assert depth_max <= trader.span_buffer_size, "the span buffer grew past its capacity"
     assert rss_max - rss_before < MAX_RSS_GROWTH_MIB, f"RSS grew by {rss_max - rss_before:.0f} MiB"
