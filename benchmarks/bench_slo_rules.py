@@ -18,7 +18,6 @@ import http.server
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,15 +34,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from day_trade.observability import contract as c  # noqa: E402
 from dtobs.model.durations import parse_duration  # noqa: E402
 from dtobs.pipeline import render_spec  # noqa: E402
+from day_trade.observability.testing import free_loopback_port  # noqa: E402
 from dtobs.render import promtool_tests, slo_rules  # noqa: E402
 
 SLOTH_RULES, PYRRA_RULES = 17, 13  # per 99.9% ratio SLO with page + ticket alerts (their generated output)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def many_slos_spec(n: int, path: Path) -> None:
@@ -105,7 +99,7 @@ def prometheus_eval(out_dir: Path, n: int, seconds: float) -> list[tuple[str, fl
     if not binary:
         return []
     Exporter.n = n
-    exp_port, prom_port = free_port(), free_port()
+    exp_port, prom_port = free_loopback_port(), free_loopback_port()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", exp_port), Exporter)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     data = Path(tempfile.mkdtemp(prefix="bench-prom-"))

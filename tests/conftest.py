@@ -1,4 +1,4 @@
-"""Root conftest: makes the shared helper modules of tests/ (e.g. `_prometheus`) importable.
+"""Root conftest: makes the shared helper modules of tests/ (e.g. `_tools`) importable.
 
 pytest's default "prepend" import mode puts this directory on sys.path when it loads this file;
 the explicit insert below keeps that true under other import modes too.

@@ -92,7 +92,7 @@ def test_full_stack_up_status_down(require_binary, native_configs, state_dir: Pa
     assert sorted(stopped) == sorted(SERVICES)
     assert not list(state_dir.glob("*.pid"))
     assert not any(s.running for s in supervisor.status(state_dir))
-    assert supervisor._port_free(ports.prometheus) and supervisor._port_free(ports.opensearch)
+    assert supervisor.port_free(ports.prometheus) and supervisor.port_free(ports.opensearch)
 
 
 def test_failed_start_stops_the_others_and_leaves_no_pid_files(require_binary, native_configs,
@@ -107,7 +107,7 @@ def test_failed_start_stops_the_others_and_leaves_no_pid_files(require_binary, n
         supervisor.up(config_dir, state_dir, commands=broken, services=["prometheus", "alertmanager"],
                       ports=ports, timeout=60, echo=lambda line: None)
     assert not list(state_dir.glob("*.pid"))
-    assert supervisor._port_free(ports.alertmanager), "alertmanager was left running"
+    assert supervisor.port_free(ports.alertmanager), "alertmanager was left running"
     assert "nope.yml" in (state_dir / "prometheus.log").read_text()
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from _prometheus import backfilled_prometheus, free_loopback_port
+from _tools import backfilled_prometheus, free_loopback_port
 from day_trade.observability import contract as c
 from dtobs.cli import main
 

@@ -29,6 +29,7 @@ from figures import FIGURES, SUMMARY_FILE, record, summary_line  # noqa: E402
 from helpers import WebhookReceiver  # noqa: E402
 from synthetic_trade import SyntheticTrader  # noqa: E402
 
+from _tools import free_loopback_ports  # noqa: E402
 from dtobs.check.tools import in_ci  # noqa: E402
 
 TRADE_RATE_PER_S = 20.0  # steady background trading while the stack is up
@@ -87,7 +88,7 @@ def compose_stack(webhook):
         # where the native stack is the mandatory one.
         pytest.skip(f"compose stack needs a Docker engine: {reason}")
     with WebhookReceiver(host=stacks.webhook_host_for_compose()) as hook:
-        app_port = stacks.free_ports(("app_metrics",))["app_metrics"]
+        app_port = free_loopback_ports(("app_metrics",))["app_metrics"]
         try:
             stack = stacks.start_compose(hook.url, app_port)
         except stacks.StackUnavailable as exc:

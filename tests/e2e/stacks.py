@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+from _tools import free_loopback_ports
+from dtobs.backends.supervisor import port_free
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "observability.yaml"
@@ -48,41 +48,9 @@ class StackUnavailable(Exception):
 
 
 def missing_binaries() -> list[str]:
-    from dtobs.backends.cache import find_cached_binary
-    from dtobs.backends.install import alertmanager_binary
+    from dtobs.check.tools import find_tool
 
-    missing = []
-    for name in BINARIES:
-        if name == "alertmanager":
-            found = alertmanager_binary()
-        elif name == "prometheus":
-            found = shutil.which("prometheus")
-        else:
-            found = find_cached_binary(name)
-        if not found:
-            missing.append(name)
-    return missing
-
-
-def free_ports(keys: tuple[str, ...]) -> dict[str, int]:
-    """Distinct free loopback ports (all held open while choosing, so no duplicates)."""
-    with ExitStack() as stack:
-        chosen = {}
-        for key in keys:
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            chosen[key] = sock.getsockname()[1]
-    return chosen
-
-
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    return [name for name in BINARIES if not find_tool(name)]
 
 
 def render_stack(dest: Path, ports: dict[str, int] | None, spec: Path = SPEC) -> Path:
@@ -245,7 +213,7 @@ def start_native(webhook_url: str, *, keep: bool = False, timeout: float = 240,
     if not port_free(JAEGER_QUERY_GRPC):
         raise StackUnavailable(f"port {JAEGER_QUERY_GRPC} (Jaeger query gRPC, fixed in the rendered config) "
                                "is in use: another native stack is running (`dtobs status`)")
-    ports = free_ports(NATIVE_PORT_KEYS + OTHER_PORT_KEYS)
+    ports = free_loopback_ports(NATIVE_PORT_KEYS + OTHER_PORT_KEYS)
     # Not under pytest's tmp_path: /tmp/pytest-of-root is mode 700 and OpenSearch runs as its
     # own user, which must be able to enter the state folder.
     base = Path(tempfile.mkdtemp(prefix="dtobs-e2e-"))

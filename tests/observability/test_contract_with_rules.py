@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _prometheus import require_tool
+from _tools import require_tool
 from day_trade.observability import contract, metrics, record_sli
 from day_trade.observability.metrics import MetricsServer
 from dtobs.spec.load import load_spec

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dtobs.check.tools import in_ci
+from _tools import require_tool
 from dtobs.render.stack_prometheus import RUNBOOK
 
 RULES = Path(__file__).parents[2] / "config" / "rules" / "platform.rules.yml"
@@ -15,12 +15,7 @@ RULES = Path(__file__).parents[2] / "config" / "rules" / "platform.rules.yml"
 
 @pytest.fixture
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if not path:
-        if in_ci():
-            pytest.fail("promtool missing under CI=true (make backends installs it)")
-        pytest.skip("promtool not installed: run `make backends`")
-    return path
+    return require_tool("promtool")
 
 
 def _run(promtool: str, tmp_path: Path, tests: str) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from _prometheus import backfilled_prometheus
+from _tools import backfilled_prometheus
 from day_trade.observability import contract
 from dtobs.check.tools import in_ci
 from dtobs.model import build_model

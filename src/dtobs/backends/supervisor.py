@@ -174,13 +174,13 @@ def _refuse_if_running_or_busy(plan: list[Service], state_dir: Path, ports: Port
         record = ProcessRecord.read(state_dir / f"{service.name}.pid")
         if record and record.is_running():
             raise ServiceError(f"{service.name} is already running (pid {record.pid}); run `dtobs down` first")
-        busy = [port for port in ports.of(service.name) if not _port_free(port)]
+        busy = [port for port in ports.of(service.name) if not port_free(port)]
         if busy:
             raise ServiceError(f"{service.name}: port(s) {', '.join(map(str, busy))} on {HOST} already in use "
                                "(another stack running? `dtobs status` / `dtobs down`)")
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # Like the Go and Java servers themselves: a port in TIME_WAIT can be listened on again.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -13,8 +13,12 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# Debian installs some tools under another name.
+_DEBIAN_NAMES = {"alertmanager": "prometheus-alertmanager"}
+
+
 def find_tool(name: str) -> str | None:
-    path = shutil.which(name)
+    path = shutil.which(name) or (shutil.which(_DEBIAN_NAMES[name]) if name in _DEBIAN_NAMES else None)
     if path:
         return path
     try:

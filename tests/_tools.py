@@ -1,7 +1,8 @@
-"""Shared helpers for tests that run the real Prometheus tools (Debian's `prometheus` and `promtool`).
+"""Shared helpers for tests that run real programs (Prometheus, promtool, the built collector, ...).
 
-* `require_tool(name)`: the binary's path; a skip locally, a failure under CI=true.
-* `free_loopback_port()`: a 127.0.0.1 port with nothing listening.
+* `require_tool(name)`: the binary's path (PATH or the backend cache); a skip locally, a failure
+  under CI=true, where `make backends` must have installed it.
+* `free_loopback_port()`, `free_loopback_ports(keys)`: 127.0.0.1 ports with nothing listening.
 * `backfilled_prometheus(workdir, openmetrics)`: backfill an OpenMetrics text with
   `promtool tsdb create-blocks-from openmetrics`, start `prometheus` on a free loopback port with
   that data dir, wait (bounded) until /-/ready, yield its URL, stop it (bounded) afterwards.
@@ -14,11 +15,12 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from day_trade.observability.testing import free_loopback_port  # noqa: F401 (re-exported)
 from dtobs.check.tools import find_tool, in_ci
 
 READY_TIMEOUT_S = 60.0
@@ -28,17 +30,22 @@ STOP_TIMEOUT_S = 20.0
 def require_tool(name: str) -> str:
     path = find_tool(name)
     if not path:
-        reason = f"{name} not installed (apt-get install prometheus, or `make backends`)"
+        reason = f"{name} is not installed or built: run `make backends`"
         if in_ci():
-            pytest.fail(f"{reason}: required under CI=true")
+            pytest.fail(f"CI=true: {reason}", pytrace=False)
         pytest.skip(reason)
     return path
 
 
-def free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_loopback_ports(keys: Iterable[str]) -> dict[str, int]:
+    """Distinct free loopback ports, one per key (all held open while choosing: no duplicates)."""
+    with contextlib.ExitStack() as stack:
+        chosen = {}
+        for key in keys:
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            chosen[key] = sock.getsockname()[1]
+    return chosen
 
 
 def backfill(promtool: str, openmetrics: str, om_file: Path, data_dir: Path) -> None:
