@@ -15,6 +15,7 @@ Design (no prometheus_client on the hot path):
 
 from __future__ import annotations
 
+import abc
 import http.server
 import logging
 import math
@@ -55,7 +56,10 @@ def _labels_text(names: Sequence[str], values: Sequence[str], extra: str = "") -
     return "{" + ",".join(parts) + "}" if parts else ""
 
 
-class _Family:
+class _Family(abc.ABC):
+    """A metric family: its series by label values, and their exposition. Subclasses say what a
+    series holds (`_new_child`) and how it is written (`_expose_child`)."""
+
     kind = "untyped"
 
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> None:
@@ -68,8 +72,8 @@ class _Family:
             self._unlabelled = self._new_child()
             self._children[()] = self._unlabelled
 
-    def _new_child(self) -> object:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _new_child(self) -> object: ...
 
     def labels(self, *values: object) -> object:
         """The series for these label values (cached; create on first use)."""
@@ -117,8 +121,8 @@ class _Family:
         for key, child in self._series():
             yield from self._expose_child(key, child)
 
-    def _expose_child(self, key: tuple[str, ...], child: object) -> Iterable[str]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _expose_child(self, key: tuple[str, ...], child: object) -> Iterable[str]: ...
 
 
 class _CounterChild:

@@ -65,19 +65,13 @@ def check(root: Path) -> list[CheckResult]:
     results = []
     bad = []
     count = 0
-    for pattern in YAML_GLOBS:
+    parsers = [(pattern, yaml.safe_load) for pattern in YAML_GLOBS] + [(pattern, json.loads) for pattern in JSON_GLOBS]
+    for pattern, parse in parsers:
         for path in sorted(root.glob(pattern)):
             count += 1
             try:
-                yaml.safe_load(path.read_text())
-            except yaml.YAMLError as exc:
-                bad.append(f"{path.relative_to(root)}: {exc}")
-    for pattern in JSON_GLOBS:
-        for path in sorted(root.glob(pattern)):
-            count += 1
-            try:
-                json.loads(path.read_text())
-            except json.JSONDecodeError as exc:
+                parse(path.read_text())
+            except (yaml.YAMLError, json.JSONDecodeError) as exc:
                 bad.append(f"{path.relative_to(root)}: {exc}")
     results.append(CheckResult(f"parse {count} Grafana/Kibana/log-store YAML and JSON files", bool(count) and not bad,
                                "\n".join(bad) or ("" if count else "no files: run `make render`")))
